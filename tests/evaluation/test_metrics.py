@@ -1,0 +1,108 @@
+import keras_rs
+import numpy as np
+import pytest
+
+from tests.evaluation import reference
+from tfcdr.evaluation import metrics
+
+
+def _mean(per_row):
+    return {k: float(np.mean(v)) for k, v in per_row.items()}
+
+
+def test_constant_scorer_gets_chance_never_one():
+    scores = np.zeros((50, 100), np.float32)
+    values = _mean(metrics.sampled_metrics(scores, ks=(10,)))
+    assert values["hr@10"] == pytest.approx(0.1, abs=1e-6)
+    pessimistic = _mean(metrics.sampled_metrics(scores, ks=(10,), ties="pessimistic"))
+    assert pessimistic["hr@10"] == 0.0
+
+
+def test_oracle_gets_one():
+    scores = np.concatenate([np.ones((20, 1)), np.zeros((20, 99))], axis=1)
+    values = _mean(metrics.sampled_metrics(scores, ks=(1, 10)))
+    assert values["hr@1"] == 1.0 and values["ndcg@10"] == pytest.approx(1.0) and values["mrr@10"] == 1.0
+
+
+def test_positive_ranked_last_gets_nothing():
+    scores = np.concatenate([np.zeros((5, 1)), np.ones((5, 99))], axis=1)
+    values = _mean(metrics.sampled_metrics(scores, ks=(50,)))
+    assert values["hr@50"] == 0.0 and values["ndcg@50"] == 0.0
+
+
+@pytest.mark.parametrize("ties", ["expected", "pessimistic"])
+def test_sampled_metrics_match_numpy_reference_with_ties(ties):
+    rng = np.random.default_rng(1)
+    # Rounding makes many ties, the case where implementations differ.
+    scores = np.round(rng.normal(size=(300, 100)), 1).astype(np.float32)
+    scores[:40, 0] = 5.0
+    for k in (5, 10, 20, 50):
+        ours = _mean(metrics.sampled_metrics(scores, ks=(k,), ties=ties))
+        expected = reference.sampled_reference(scores, k, ties=ties)
+        for name in ("hr", "ndcg", "mrr"):
+            assert ours[f"{name}@{k}"] == pytest.approx(expected[name], abs=1e-5), (name, k)
+
+
+def test_sampled_metrics_match_keras_rs_without_ties():
+    rng = np.random.default_rng(2)
+    scores = rng.normal(size=(200, 100)).astype(np.float32)
+    labels = np.zeros_like(scores)
+    labels[:, 0] = 1.0
+    ours = _mean(metrics.sampled_metrics(scores, ks=(10,)))
+    for name, metric in (
+        ("hr@10", keras_rs.metrics.RecallAtK(k=10)),
+        ("ndcg@10", keras_rs.metrics.NDCG(k=10)),
+        ("mrr@10", keras_rs.metrics.MeanReciprocalRank(k=10)),
+    ):
+        metric.update_state(labels, scores)
+        assert ours[name] == pytest.approx(float(metric.result()), abs=1e-5), name
+
+
+def _full_case(seed=3, users=40, items=60):
+    rng = np.random.default_rng(seed)
+    scores = rng.normal(size=(users, items)).astype(np.float32)
+    relevant = rng.random((users, items)) < 0.1
+    relevant[:, 0] = True
+    excluded = (rng.random((users, items)) < 0.2) & ~relevant
+    return scores, relevant, excluded
+
+
+def test_topk_metrics_match_numpy_reference():
+    scores, relevant, excluded = _full_case()
+    masked = np.where(excluded, -np.inf, scores).astype(np.float32)
+    for k in (5, 10, 20):
+        ours = _mean(metrics.topk_metrics(masked, relevant, ks=(k,)))
+        expected = reference.full_reference(scores, relevant, excluded, k)
+        for name, value in expected.items():
+            assert ours[f"{name}@{k}"] == pytest.approx(value, abs=1e-5), (name, k)
+
+
+def test_topk_metrics_match_keras_rs():
+    scores, relevant, excluded = _full_case(seed=4)
+    masked = np.where(excluded, -np.inf, scores).astype(np.float32)
+    ours = _mean(metrics.topk_metrics(masked, relevant, ks=(10,)))
+    labels = {"labels": relevant.astype(np.float32), "mask": ~excluded}
+    for name, metric in (
+        ("recall@10", keras_rs.metrics.RecallAtK(k=10)),
+        ("mrr@10", keras_rs.metrics.MeanReciprocalRank(k=10)),
+        ("ndcg@10", keras_rs.metrics.NDCG(k=10)),
+    ):
+        metric.update_state(labels, scores)
+        assert ours[name] == pytest.approx(float(metric.result()), abs=1e-5), name
+
+
+def test_rating_metrics_match_numpy_reference():
+    rng = np.random.default_rng(5)
+    users = rng.integers(0, 30, 400)
+    true = rng.integers(0, 5, 400) / 4.0
+    true[users < 5] = 0.0  # users with no relevant item: precision 0, no recall
+    predicted = np.clip(true + rng.normal(scale=0.2, size=400), 0, 1)
+    ours = metrics.rating_metrics(predicted, true, users, relevance_threshold=0.75, k=5)
+    expected = reference.rating_reference(predicted, true, users, 0.75, 5)
+    for name, value in expected.items():
+        assert ours[name] == pytest.approx(value, abs=1e-5), name
+
+
+def test_unknown_tie_policy_is_refused():
+    with pytest.raises(ValueError, match="ties"):
+        metrics.sampled_metrics(np.zeros((2, 3)), ties="optimistic")

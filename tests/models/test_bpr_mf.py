@@ -1,0 +1,44 @@
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from tests.test_case import run_model_saving_test, run_model_test, tiny_split
+from tfcdr.data import keys
+from tfcdr.models import BPRMF
+
+
+def _model(**kwargs):
+    split = tiny_split()
+    return BPRMF(split.domain_names, split.num_users, split.num_items, **kwargs), split
+
+
+def test_every_weight_trains_and_config_round_trips():
+    model, split = _model()
+    run_model_test(model, split)
+
+
+def test_saving(tmp_path):
+    model, _ = _model()
+    run_model_saving_test(model, tmp_path)
+
+
+def test_score_is_dot_product_plus_item_bias():
+    model, _ = _model()
+    model.item_biases["target"].embeddings.assign(tf.ones_like(model.item_biases["target"].embeddings))
+    users, items = np.array([3, 4]), np.array([5, 6])
+    u = model.user_factors["target"].embeddings.numpy()[users]
+    v = model.item_factors["target"].embeddings.numpy()[items]
+    np.testing.assert_allclose(model.score("target", users, items), (u * v).sum(1) + 1.0, rtol=1e-5)
+
+
+def test_loss_decreases_with_the_pairwise_margin_and_is_logistic():
+    model, _ = _model(l2=0.0)
+    x = {"target": {keys.USER_ID: tf.constant([0]), keys.POSITIVE_ITEM_ID: tf.constant([1]), keys.NEGATIVE_ITEM_ID: tf.constant([2])}}
+    losses = []
+    for margin in (-2.0, 0.0, 2.0):
+        pair = {"target": tf.constant([[margin, 0.0]])}
+        losses.append(float(model.compute_loss(x=x, y_pred=pair)))
+    assert losses[0] > losses[1] > losses[2]
+    # keras-rs' pairwise logistic loss is log(1 + exp(-margin)) up to a constant factor.
+    ratio = [loss / np.log1p(np.exp(-m)) for loss, m in zip(losses, (-2.0, 0.0, 2.0), strict=True)]
+    assert ratio == pytest.approx([ratio[0]] * 3, rel=1e-4)

@@ -1,0 +1,66 @@
+import json
+
+import pytest
+
+from tfcdr.cli import main
+
+
+def test_data_describe_synthetic(capsys):
+    assert main(["data", "describe", "synthetic"]) == 0
+    out = capsys.readouterr().out
+    assert "source" in out and "target" in out and "users in every domain" in out
+
+
+def test_unknown_dataset_is_a_clear_error(capsys):
+    assert main(["data", "describe", "no-such-dataset"]) == 2
+    err = capsys.readouterr().err
+    assert "no-such-dataset" in err and "ml1m-genre" in err
+
+
+def test_unknown_model_is_a_clear_error(capsys, tmp_path):
+    assert main(["train", "--model", "nope", "--output", str(tmp_path)]) == 2
+    assert "unknown model 'nope'" in capsys.readouterr().err
+
+
+def test_bad_config_file_names_file_and_line(capsys, tmp_path):
+    config = tmp_path / "config.json"
+    config.write_text('{\n  "epochs": 1,\n  oops\n}')
+    assert main(["train", "--model", "mlp", "--config", str(config), "--output", str(tmp_path / "run")]) == 2
+    err = capsys.readouterr().err
+    assert "config.json, line 3" in err
+
+
+def test_train_writes_results(tmp_path, capsys):
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"embedding_dim": 8, "hidden_units": [16, 8], "batch_size": 512}))
+    output = tmp_path / "run"
+    code = main(["-q", "train", "--model", "mlp", "--epochs", "2", "--seed", "3", "--config", str(config), "--output", str(output)])
+    assert code == 0
+    result = json.loads((output / "metrics.json").read_text())
+    assert result["model"] == "mlp" and result["dataset"] == "synthetic"
+    assert result["protocol"] == "loo-sampled" and result["seed"] == 3
+    assert list(result["metrics"]) == ["source", "target"]
+    assert 0.0 <= result["metrics"]["target"]["hr@10"] <= 1.0
+    assert len(result["history"]["loss"]) == 2 and "val_target_hr@10" in result["history"]
+    assert result["config"]["model"]["embedding_dim"] == 8
+    for name in ("summary.md", "training_curves.png", "model.keras"):
+        assert (output / name).stat().st_size > 0
+    assert any((output / "logs").rglob("*tfevents*"))
+
+
+@pytest.mark.slow
+def test_compare_writes_a_leaderboard(tmp_path, capsys):
+    output = tmp_path / "compare"
+    code = main(["-q", "compare", "--models", "mlp,bpr-mf", "--seeds", "0,1", "--epochs", "1", "--output", str(output)])
+    assert code == 0
+    board = (output / "leaderboard.md").read_text()
+    assert "| target | mlp |" in board and "| source | bpr-mf |" in board
+    assert "over 2 seeds" in board
+    assert (output / "leaderboard.png").stat().st_size > 0
+    runs = [json.loads(p.read_text()) for p in output.glob("*/metrics.json")]
+    assert len(runs) == 4
+    # Identical splits per seed across models.
+    by_seed = {}
+    for run in runs:
+        by_seed.setdefault(run["seed"], set()).add(run["split_fingerprint"])
+    assert all(len(v) == 1 for v in by_seed.values()) and len(by_seed) == 2

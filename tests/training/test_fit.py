@@ -1,0 +1,41 @@
+import keras
+import numpy as np
+
+from tests.test_case import tiny_split
+from tfcdr.evaluation import EvaluationCallback, evaluate
+from tfcdr.models import build_model
+from tfcdr.training import fit_model
+
+
+def test_same_seed_gives_identical_metrics():
+    split = tiny_split()
+    results = []
+    for _ in range(2):
+        keras.utils.set_random_seed(11)
+        model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
+        fit_model(model, split, epochs=2, batch_size=128, seed=11, verbose=0, steps_per_execution=1)
+        results.append(evaluate(model, split, "test"))
+    assert results[0] == results[1]
+
+
+def test_callback_logs_every_domain_and_aliases():
+    split = tiny_split()
+    model = build_model("bpr-mf", split, embedding_dim=4)
+    callback = EvaluationCallback(split)
+    callback.set_model(model)
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    expected = evaluate(model, split, "valid")
+    assert logs["val_target_hr@10"] == expected["target"]["hr@10"]
+    assert logs["val_source_ndcg@20"] == expected["source"]["ndcg@20"]
+    assert np.isclose(logs["val_mean_hr@10"], np.mean([expected[d]["hr@10"] for d in split.domain_names]))
+
+
+def test_early_stopping_restores_best_validation_epoch():
+    split = tiny_split()
+    keras.utils.set_random_seed(0)
+    model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
+    history = fit_model(model, split, epochs=4, batch_size=128, patience=1, verbose=0, learning_rate=0.05)
+    best = max(history.history["val_mean_hr@10"])
+    now = evaluate(model, split, "valid")
+    assert np.isclose(np.mean([now[d]["hr@10"] for d in split.domain_names]), best, atol=1e-6)

@@ -1,0 +1,154 @@
+"""The `tfcdr` command: train, evaluate, compare and describe data."""
+
+import argparse
+import json
+import logging
+import pathlib
+import sys
+
+from tfcdr.errors import DataError
+
+
+def _add_data_options(parser):
+    parser.add_argument("--dataset", default="synthetic", help="recipe name or path to a file/folder (default: synthetic)")
+    parser.add_argument("--data-dir", default=None, help="folder of the shared datasets (default: ../shared/data when it exists)")
+    parser.add_argument(
+        "--protocol",
+        default="loo-sampled",
+        choices=["loo-sampled", "full-ranking", "rating", "adc", "cold-start"],
+        help="evaluation protocol (default: loo-sampled)",
+    )
+
+
+def build_parser():
+    parser = argparse.ArgumentParser(prog="tfcdr", description="Cross-domain recommendation with TensorFlow/Keras 3.")
+    parser.add_argument("-q", "--quiet", action="store_true", help="only print results")
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    train = commands.add_parser("train", help="train one model and evaluate it on test")
+    train.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
+    _add_data_options(train)
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--config", default=None, help="JSON file of hyperparameters")
+    train.add_argument("--output", default=None, help="run directory (default: runs/<model>-<dataset>-<protocol>-seed<S>)")
+
+    evaluate = commands.add_parser("evaluate", help="evaluate a saved model.keras on a split")
+    evaluate.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
+    _add_data_options(evaluate)
+    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--subset", default="test", choices=["valid", "test"])
+
+    compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
+    compare.add_argument("--models", default=None, help="comma-separated names (default: every registered model)")
+    _add_data_options(compare)
+    compare.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
+    compare.add_argument("--epochs", type=int, default=None)
+    compare.add_argument("--config", default=None, help='JSON file {"<model>": {hyperparameters}}')
+    compare.add_argument("--output", default=None, help="directory (default: runs/compare-<dataset>-<protocol>)")
+
+    data = commands.add_parser("data", help="inspect datasets")
+    data_commands = data.add_subparsers(dest="data_command", required=True)
+    describe = data_commands.add_parser("describe", help="users, items, interactions, density and overlap per domain")
+    describe.add_argument("dataset", help="recipe name or path")
+    describe.add_argument("--data-dir", default=None)
+    data_commands.add_parser("list", help="the named dataset recipes")
+
+    commands.add_parser("models", help="the registered models")
+    return parser
+
+
+def _output(path, default):
+    return pathlib.Path(path) if path else pathlib.Path("runs") / default
+
+
+def main(argv=None):
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(format="%(message)s", level=logging.WARNING if args.quiet else logging.INFO)
+    logging.getLogger("tfcdr").setLevel(logging.WARNING if args.quiet else logging.INFO)
+    try:
+        return _run(args)
+    except DataError as error:
+        print(f"tfcdr: error: {error}", file=sys.stderr)
+        return 2
+
+
+def _run(args):
+    if args.command == "models":
+        from tfcdr.models import MODELS
+
+        for name, spec in MODELS.items():
+            print(f"{name:<16} {spec.description}")
+        return 0
+    if args.command == "data":
+        from tfcdr.data.datasets import DATASETS, load_dataset
+
+        if args.data_command == "list":
+            for name, entry in DATASETS.items():
+                print(f"{name:<34} {entry.description}")
+            return 0
+        print(load_dataset(args.dataset, data_dir=args.data_dir).describe_text())
+        return 0
+
+    from tfcdr import experiment, results
+
+    if args.command == "train":
+        config = experiment.load_config(args.config) if args.config else None
+        output = _output(args.output, f"{args.model}-{pathlib.Path(args.dataset).name}-{args.protocol}-seed{args.seed}")
+        result, _ = experiment.run_experiment(
+            args.model,
+            dataset=args.dataset,
+            protocol=args.protocol,
+            seed=args.seed,
+            epochs=args.epochs,
+            config=config,
+            data_dir=args.data_dir,
+            output=output,
+            verbose=0 if args.quiet else 2,
+        )
+        print(results.headline_line(result))
+        print(f"wrote {output}/metrics.json, summary.md, training_curves.png, logs/, model.keras")
+        return 0
+    if args.command == "evaluate":
+        import keras
+
+        from tfcdr.data.datasets import load_dataset
+        from tfcdr.data.splits import make_split
+        from tfcdr.evaluation import evaluate
+
+        path = pathlib.Path(args.model_file)
+        if not path.exists():
+            raise DataError("model file not found", path=path)
+        model = keras.models.load_model(path)
+        split = make_split(load_dataset(args.dataset, data_dir=args.data_dir), args.protocol, seed=args.seed)
+        print(json.dumps(evaluate(model, split, subset=args.subset), indent=2))
+        return 0
+    if args.command == "compare":
+        from tfcdr.models import MODELS
+
+        models = args.models.split(",") if args.models else list(MODELS)
+        unknown = [m for m in models if m not in MODELS]
+        if unknown:
+            raise DataError(f"unknown models {unknown}; choose from {sorted(MODELS)}")
+        seeds = [int(s) for s in args.seeds.split(",")]
+        configs = experiment.load_config(args.config) if args.config else None
+        output = _output(args.output, f"compare-{pathlib.Path(args.dataset).name}-{args.protocol}")
+        board, runs = experiment.compare(
+            models,
+            dataset=args.dataset,
+            protocol=args.protocol,
+            seeds=seeds,
+            epochs=args.epochs,
+            configs=configs,
+            data_dir=args.data_dir,
+            output=output,
+        )
+        print()
+        print((output / "leaderboard.md").read_text())
+        print(f"wrote {output}/leaderboard.md, leaderboard.csv, leaderboard.png and one folder per run")
+        return 0
+    raise AssertionError(args.command)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

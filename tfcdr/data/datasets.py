@@ -1,0 +1,645 @@
+"""Named real-data recipes and `load_dataset`, the one entry point for data.
+
+A recipe turns the files of one shared dataset (see PROTOCOLS.md, "Domain
+recipes") into a `CrossDomainData`. Every row a recipe filters out is
+counted, written to `notes` and logged on the "tfcdr" logger.
+
+Example:
+
+    data = load_dataset("ml1m-genre")          # a recipe over the data folder
+    data = load_dataset("my_logs/")            # a folder of <domain>.csv files
+    print(data.describe_text())
+"""
+
+import dataclasses
+import gzip
+import inspect
+import logging
+import os
+import pathlib
+import re
+from collections.abc import Callable
+
+import numpy as np
+import pandas as pd
+
+from tfcdr.data import readers
+from tfcdr.data.cross_domain_data import CrossDomainData
+from tfcdr.data.synthetic import make_synthetic
+from tfcdr.errors import DataError
+
+logger = logging.getLogger("tfcdr")
+
+DATA_DIR_VARIABLE = "TFCDR_DATA_DIR"
+
+# SharedVAE's MovieLens setting: source = Action, target = these genres.
+SOURCE_GENRES = ("Action",)
+TARGET_GENRES = ("Comedy", "Drama", "Fantasy", "Romance")
+
+# ml*-multi: a movie's FIRST listed genre decides its domain. Genres are
+# grouped so the five domains differ clearly in size on ML-1M (ratings:
+# family_comedy 390k, action 276k, drama 215k, crime_thriller 75k, horror
+# 44k), as ADC's asymmetric domain sets need. ML-1M lists genres
+# alphabetically, which is why Action, Adventure and Comedy lead so often.
+GENRE_GROUPS = {
+    "family_comedy": (
+        "Comedy",
+        "Adventure",
+        "Animation",
+        "Children's",
+        "Fantasy",
+        "Musical",
+        "Romance",
+    ),
+    "action": ("Action", "Sci-Fi", "War", "Western"),
+    "drama": ("Drama", "Documentary"),
+    "crime_thriller": ("Crime", "Thriller", "Mystery", "Film-Noir"),
+    "horror": ("Horror",),
+}
+
+MOVIELENS_POSITIVE = 4
+
+SHAREDVAE_MOVIELENS = {
+    "source": "SharedVAE paper, Table 2 (its interactions are ratings >= 4)",
+    "domains": {
+        "action": {"items": 300, "positives": 52158},
+        "target": {"items": 2262, "positives": 150615},
+    },
+    "users_in_every_domain": 1348,
+}
+
+DISENCDR_PAIRS = ("sport-cloth", "sport-phone", "phone-electronic", "electronic-cloth")
+
+
+@dataclasses.dataclass(frozen=True)
+class Recipe:
+    """A named dataset: how to load it and what it is.
+
+    Attributes:
+        load: function `(data_dir, **options) -> CrossDomainData`.
+        description: one line for listings (`tfcdr data list`).
+        needs_data: False for recipes that read no files (e.g. synthetic).
+    """
+
+    load: Callable
+    description: str
+    needs_data: bool = True
+
+
+def default_data_dir():
+    """Where the shared datasets are, or None when nowhere is found.
+
+    Looks, in order, at $TFCDR_DATA_DIR (used as given when set),
+    `../shared/data` from the current directory, and `../shared/data` next
+    to the repository holding the tfcdr package.
+    """
+    if os.environ.get(DATA_DIR_VARIABLE):
+        return pathlib.Path(os.environ[DATA_DIR_VARIABLE]).expanduser()
+    for candidate in _candidate_dirs():
+        if candidate.is_dir():
+            return candidate.resolve()
+    return None
+
+
+def load_dataset(name_or_path, data_dir=None, **options):
+    """Loads a named recipe or a user's file or folder as `CrossDomainData`.
+
+    Args:
+        name_or_path: a name in `DATASETS`, or a path: a folder of
+            per-domain files, a long table with a domain column, or one
+            domain's file (formats in `tfcdr.data.readers`).
+        data_dir: folder of the shared datasets for recipes; None uses
+            `default_data_dir()`.
+        **options: passed to the recipe; for paths: `name`, `sep`,
+            `encoding`, `implicit`, `positive_threshold` and the long
+            table's column names `user`, `item`, `rating`, `timestamp`,
+            `domain`.
+
+    Returns:
+        CrossDomainData.
+
+    Raises:
+        DataError: unknown name (the message lists the known ones), no data
+            folder, or any fault in the files read.
+    """
+    key = str(name_or_path)
+    if key in DATASETS:
+        recipe = DATASETS[key]
+        folder = _data_dir(data_dir) if recipe.needs_data else data_dir
+        try:
+            inspect.signature(recipe.load).bind(folder, **options)
+        except TypeError as error:
+            raise DataError(
+                f"dataset {key!r} does not take these options ({error})",
+                value=sorted(options),
+            ) from None
+        return recipe.load(folder, **options)
+    path = pathlib.Path(key).expanduser()
+    if path.exists():
+        return _load_path(path, **options)
+    raise DataError(
+        f"{key!r} is neither a known dataset nor an existing file or folder; "
+        f"known datasets: {', '.join(DATASETS)}",
+        value=key,
+    )
+
+
+# --- paths users bring ---------------------------------------------------
+
+
+def _load_path(
+    path,
+    name=None,
+    sep=None,
+    encoding="utf-8",
+    implicit=None,
+    positive_threshold=None,
+    user="user",
+    item="item",
+    rating="rating",
+    timestamp="timestamp",
+    domain="domain",
+):
+    """A user's folder or file as CrossDomainData (see `load_dataset`)."""
+    if path.is_dir():
+        frames = readers.read_domain_files(path, sep=sep, encoding=encoding)
+    elif domain in _header_fields(path, encoding):
+        table = readers.read_domain_table(
+            path, sep, user, item, rating, timestamp, domain, encoding=encoding
+        )
+        frames = {
+            str(label): group.drop(columns="domain")
+            for label, group in table.groupby("domain", sort=False)
+        }
+    else:
+        domain_name = readers.domain_of_file(path) or path.name.split(".")[0]
+        frames = {
+            domain_name: readers.read_interactions(path, sep=sep, encoding=encoding)
+        }
+    if implicit is None:
+        # A file without ratings holds clicks: every interaction is positive.
+        implicit = {label: "rating" not in frame for label, frame in frames.items()}
+    name = name or path.name.split(".")[0]
+    return CrossDomainData.from_frames(
+        name, frames, implicit=implicit, positive_threshold=positive_threshold
+    )
+
+
+def _header_fields(path, encoding):
+    """Line 1 of a delimited file split on `::`, tab or comma ([] otherwise)."""
+    if path.name.lower().removesuffix(".gz").endswith((".inter", ".json", ".zip")):
+        return []
+    opener = gzip.open if path.name.endswith(".gz") else open
+    with opener(path, "rt", encoding=encoding, errors="replace") as handle:
+        first = handle.readline()
+    return [field.strip().strip('"') for field in re.split(r"::|\t|,", first.strip())]
+
+
+# --- MovieLens -------------------------------------------------------------
+
+
+def _ml1m_files(data_dir, notes):
+    """ML-1M ratings, movies and user features in common columns."""
+    folder = pathlib.Path(data_dir) / "movielens-1m"
+    ratings = readers.read_delimited(
+        folder / "ratings_reconstructed.csv.gz",
+        {
+            "user_id": "user",
+            "movie_id": "item",
+            "rating": "rating",
+            "timestamp": "timestamp",
+        },
+        header=True,
+    )
+    _note(
+        notes,
+        f"movielens-1m: {len(ratings):,} ratings read (ratings_reconstructed.csv.gz holds "
+        f"999,960 of the official 1,000,209, see PROVENANCE.md); "
+        f"{int(ratings['timestamp'].isna().sum()):,} have no timestamp (users >= 3000)",
+    )
+    movies = readers.read_delimited(
+        folder / "movies.dat", ("item", "title", "genres"), sep="::", encoding="latin-1"
+    )
+    movies["year"] = _year_of(movies["title"])
+    users = readers.read_delimited(
+        folder / "users.dat", ("user", "gender", "age", "occupation", "zip"), sep="::"
+    )
+    return ratings, movies[["item", "genres", "year"]], _user_features(users)
+
+
+def _ml100k_files(data_dir, notes):
+    """ML-100K ratings, movies and user features in the same columns as ML-1M."""
+    folder = pathlib.Path(data_dir) / "movielens-100k"
+    ratings = readers.read_delimited(
+        folder / "u.data", ("user", "item", "rating", "timestamp"), sep="\t"
+    )
+    _note(notes, f"movielens-100k: {len(ratings):,} ratings read from u.data")
+    genre_table = readers.read_delimited(
+        folder / "u.genre", ("genre", "flag_index"), sep="|"
+    )
+    genre_names = list(
+        genre_table.sort_values("flag_index", key=lambda s: s.astype(int))["genre"]
+    )
+    movies = readers.read_delimited(
+        folder / "u.item",
+        (
+            "item",
+            "title",
+            "release_date",
+            "video_release_date",
+            "imdb_url",
+            *genre_names,
+        ),
+        sep="|",
+        encoding="latin-1",
+    )
+    flags = movies[genre_names].to_numpy() == "1"
+    # Build "A|B|C" column by column (19 genres), not row by row.
+    joined = pd.Series("", index=movies.index, dtype=object)
+    for position, genre in enumerate(genre_names):
+        joined = joined + np.where(flags[:, position], genre + "|", "")
+    movies["genres"] = joined.str.rstrip("|").astype(str)
+    movies["year"] = _year_of(movies["title"])
+    users = readers.read_delimited(
+        folder / "u.user", ("user", "age", "gender", "occupation", "zip"), sep="|"
+    )
+    return ratings, movies[["item", "genres", "year"]], _user_features(users)
+
+
+def _year_of(titles):
+    """Release year from a title such as "Toy Story (1995)" (NA if absent)."""
+    return pd.to_numeric(
+        titles.str.extract(r"\((\d{4})\)\s*$")[0], errors="coerce"
+    ).astype("Int64")
+
+
+def _user_features(users):
+    table = users.set_index("user")
+    features = pd.DataFrame(index=table.index)
+    features["gender"] = table["gender"]
+    features["age"] = table["age"].astype(np.int64)
+    # ML-1M codes occupations as integers, ML-100K names them.
+    occupation = pd.to_numeric(table["occupation"], errors="coerce")
+    features["occupation"] = (
+        occupation.astype("Int64") if occupation.notna().all() else table["occupation"]
+    )
+    features["zip_prefix"] = table["zip"].str[:1]
+    return features
+
+
+def _genre_pair(name, ratings, movies, user_features, notes, reference=None):
+    """SharedVAE's genre split: Action -> Comedy/Drama/Fantasy/Romance."""
+    genres = movies.set_index("item")["genres"].str.split("|").explode()
+    in_source = genres.isin(SOURCE_GENRES).groupby(level=0).any()
+    in_target = genres.isin(TARGET_GENRES).groupby(level=0).any()
+    known = ratings["item"].isin(in_source.index)
+    _drop_note(notes, name, ~known, "ratings of movies missing from the movie list")
+    ratings = ratings[known]
+    source_of = ratings["item"].map(in_source).to_numpy(bool)
+    target_of = ratings["item"].map(in_target).to_numpy(bool)
+    both = in_source & in_target
+    neither = ~in_source & ~in_target
+    _note(
+        notes,
+        f"{name}: dropped {int(both.sum()):,} movies in both Action and a target genre "
+        f"({int((source_of & target_of).sum()):,} ratings) and {int(neither.sum()):,} movies "
+        f"in neither group ({int((~source_of & ~target_of).sum()):,} ratings)",
+    )
+    frames = {
+        "action": ratings[source_of & ~target_of],
+        "target": ratings[target_of & ~source_of],
+    }
+    positive_users = [
+        frame.loc[frame["rating"] >= MOVIELENS_POSITIVE, "user"].unique()
+        for frame in frames.values()
+    ]
+    keep = np.intersect1d(*positive_users)
+    all_users = pd.concat(frames.values())["user"].nunique()
+    dropped = {
+        label: int((~frame["user"].isin(keep)).sum()) for label, frame in frames.items()
+    }
+    _note(
+        notes,
+        f"{name}: kept {len(keep):,} of {all_users:,} users, those with a rating >= "
+        f"{MOVIELENS_POSITIVE} in both domains; dropped the others' ratings "
+        f"(action {dropped['action']:,}, target {dropped['target']:,}); all ratings of kept "
+        "users stay (the rating protocol needs them)",
+    )
+    frames = {label: frame[frame["user"].isin(keep)] for label, frame in frames.items()}
+    return CrossDomainData.from_frames(
+        name,
+        frames,
+        user_features=user_features,
+        item_features=dict.fromkeys(frames, movies.set_index("item")),
+        positive_threshold=MOVIELENS_POSITIVE,
+        notes=notes,
+        reference=reference,
+    )
+
+
+def _genre_groups(name, ratings, movies, user_features, notes):
+    """One domain per genre group of each movie's first listed genre."""
+    group_of_genre = {
+        genre: group for group, genres in GENRE_GROUPS.items() for genre in genres
+    }
+    first = movies.set_index("item")["genres"].str.split("|").str[0]
+    group = ratings["item"].map(first.map(group_of_genre))
+    unmapped = group.isna()
+    if unmapped.any():
+        left_out = sorted(
+            set(ratings.loc[unmapped, "item"].map(first).fillna("<not in movie list>"))
+        )
+        _drop_note(
+            notes,
+            name,
+            unmapped,
+            f"ratings of movies whose first genre is in no group {left_out}",
+        )
+    frames = {
+        label: ratings[group == label]
+        for label in GENRE_GROUPS
+        if (group == label).any()
+    }
+    _note(
+        notes,
+        f"{name}: domains by first listed genre, groups {dict(GENRE_GROUPS)}; "
+        "no overlap filter (users overlap partially)",
+    )
+    return CrossDomainData.from_frames(
+        name,
+        frames,
+        user_features=user_features,
+        item_features=dict.fromkeys(frames, movies.set_index("item")),
+        positive_threshold=MOVIELENS_POSITIVE,
+        notes=notes,
+    )
+
+
+def _ml1m_genre(data_dir):
+    notes = []
+    ratings, movies, users = _ml1m_files(data_dir, notes)
+    return _genre_pair("ml1m-genre", ratings, movies, users, notes, SHAREDVAE_MOVIELENS)
+
+
+def _ml1m_multi(data_dir):
+    notes = []
+    return _genre_groups("ml1m-multi", *_ml1m_files(data_dir, notes), notes)
+
+
+def _ml100k_genre(data_dir):
+    notes = []
+    return _genre_pair("ml100k-genre", *_ml100k_files(data_dir, notes), notes)
+
+
+def _ml100k_multi(data_dir):
+    notes = []
+    return _genre_groups("ml100k-multi", *_ml100k_files(data_dir, notes), notes)
+
+
+# --- explicit pairs with shared user ids -----------------------------------
+
+
+def _douban_book_music(data_dir):
+    folder = pathlib.Path(data_dir) / "douban-book-music"
+    frames = {
+        label: readers.read_delimited(
+            folder / f"douban_{label}" / "ratings.dat",
+            ("user", "item", "rating"),
+            sep="\t",
+        )
+        for label in ("book", "music")
+    }
+    return CrossDomainData.from_frames("douban-book-music", frames)
+
+
+def _amazon_books_movies_dense(data_dir):
+    folder = pathlib.Path(data_dir) / "amazon-books-movies-dense"
+    frames = {
+        "movies": readers.read_atomic_inter(folder / "Amazon-Movies-Dense.inter"),
+        "books": readers.read_atomic_inter(folder / "Amazon-Books-Dense.inter"),
+    }
+    return CrossDomainData.from_frames("amazon-books-movies-dense", frames)
+
+
+# --- implicit Amazon pairs with shipped splits -----------------------------
+
+
+def _read_pairs(path, columns, notes):
+    """A tab-separated `user item [label]` file of implicit interactions."""
+    frame = readers.read_delimited(path, columns, sep="\t")
+    if "label" in frame:
+        not_one = frame["label"] != "1"
+        if not_one.any():
+            _note(
+                notes,
+                f"{path}: {int(not_one.sum()):,} rows with a label other than 1 kept as interactions",
+            )
+    return frame[["user", "item"]]
+
+
+def _shipped_split_data(
+    name, domains, parts, columns, data_dir, folder_name, description
+):
+    """CrossDomainData of implicit domains plus the split shipped with them.
+
+    `domains` maps domain -> folder; `parts` maps split part -> file name,
+    whose fields are `columns`. Interactions are the union of the parts.
+    """
+    notes = []
+    root = pathlib.Path(data_dir) / folder_name
+    pieces = {
+        label: {
+            part: _read_pairs(root / folder / file, columns, notes)
+            for part, file in parts.items()
+        }
+        for label, folder in domains.items()
+    }
+    frames = {
+        label: pd.concat(list(split.values()), ignore_index=True)
+        for label, split in pieces.items()
+    }
+    _note(
+        notes,
+        f"{name}: interactions = {' + '.join(parts.values())} of each domain; the shipped "
+        f"split is in given_split ({description})",
+    )
+    data = CrossDomainData.from_frames(name, frames, implicit=True, notes=notes)
+    data.given_split = _index_split(data, pieces)
+    return data
+
+
+def _index_split(data, pieces):
+    """Translates split parts of external ids to index ids; adds empty parts."""
+    users = pd.Index(data.user_vocab)
+    split = {}
+    for label, parts in pieces.items():
+        items = pd.Index(data.domain(label).item_vocab)
+        split[label] = {}
+        for part in ("train", "valid", "test"):
+            frame = parts.get(part)
+            if frame is None:
+                frame = pd.DataFrame({"user": [], "item": []})
+            split[label][part] = pd.DataFrame(
+                {
+                    "user": users.get_indexer(frame["user"].astype(str)).astype(
+                        np.int64
+                    ),
+                    "item": items.get_indexer(frame["item"].astype(str)).astype(
+                        np.int64
+                    ),
+                }
+            )
+    return split
+
+
+def _disencdr(pair):
+    source, target = pair.split("-")
+
+    def load(data_dir):
+        return _shipped_split_data(
+            f"amazon-disencdr-{pair}",
+            {source: f"{source}_{target}", target: f"{target}_{source}"},
+            {"train": "train.txt", "test": "test_original.txt"},
+            ("user", "item", "label"),
+            data_dir,
+            "amazon-cdr-disencdr",
+            "DisenCDR leave-one-out: train.txt as train, test_original.txt as test, no valid",
+        )
+
+    return load
+
+
+def _cdrib_cloth_sport(data_dir):
+    return _shipped_split_data(
+        "amazon-cdrib-cloth-sport",
+        {"cloth": "cloth_sport", "sport": "sport_cloth"},
+        {"train": "train.txt", "valid": "valid.txt", "test": "test.txt"},
+        ("user", "item"),
+        data_dir,
+        "amazon-cdr-cdrib",
+        "CDRIB cold start: valid/test users of a domain appear only in the other domain's train",
+    )
+
+
+# --- single domain with review text ---------------------------------------
+
+
+def _amazon_musical_instruments(data_dir):
+    path = (
+        pathlib.Path(data_dir)
+        / "amazon-musical-instruments-5core"
+        / "Musical_Instruments.zip"
+    )
+    reviews = readers.read_amazon_reviews(path, text=True)
+    texts = reviews.groupby("user", sort=False)["review_text"].agg("\n".join)
+    notes = [
+        "user_features.review_text: each user's review texts joined by newlines in file "
+        "order (auxiliary text, not interactions)"
+    ]
+    return CrossDomainData.from_frames(
+        "amazon-musical-instruments",
+        {"musical_instruments": reviews[["user", "item", "rating", "timestamp"]]},
+        user_features=texts.to_frame("review_text"),
+        notes=notes,
+    )
+
+
+# --- helpers ----------------------------------------------------------------
+
+
+def _note(notes, message):
+    notes.append(message)
+    logger.info(message)
+
+
+def _drop_note(notes, name, mask, why):
+    count = int(mask.sum())
+    if count:
+        _note(notes, f"{name}: dropped {count:,} {why}")
+
+
+def _candidate_dirs():
+    repo_root = pathlib.Path(__file__).resolve().parents[2]
+    return [
+        pathlib.Path.cwd() / ".." / "shared" / "data",
+        repo_root / ".." / "shared" / "data",
+    ]
+
+
+def _data_dir(data_dir):
+    """The data folder to read recipes from, or a DataError saying where we looked."""
+    how = (
+        "set it with --data-dir (Python: data_dir=) or the "
+        f"{DATA_DIR_VARIABLE} environment variable"
+    )
+    if data_dir is None:
+        data_dir = default_data_dir()
+        if data_dir is None:
+            looked = ", ".join(str(p) for p in _candidate_dirs())
+            raise DataError(
+                f"no data folder found: ${DATA_DIR_VARIABLE} is not set and none of "
+                f"{looked} exists; {how}"
+            )
+        source = (
+            f"${DATA_DIR_VARIABLE}" if os.environ.get(DATA_DIR_VARIABLE) else "default"
+        )
+    else:
+        source = "given"
+    data_dir = pathlib.Path(data_dir).expanduser()
+    if not data_dir.is_dir():
+        raise DataError(f"the data folder ({source}) does not exist; {how}", data_dir)
+    return data_dir
+
+
+def _synthetic(data_dir=None, **options):
+    """The embedded default; `data_dir` is ignored (nothing is read)."""
+    return make_synthetic(**options)
+
+
+DATASETS = {
+    "ml1m-genre": Recipe(
+        _ml1m_genre,
+        "MovieLens-1M, SharedVAE setting: action -> target (Comedy/Drama/Fantasy/Romance), "
+        "users positive in both, explicit 1-5, positives >= 4",
+    ),
+    "ml1m-multi": Recipe(
+        _ml1m_multi,
+        f"MovieLens-1M, one domain per first-genre group ({len(GENRE_GROUPS)} domains, "
+        "partial overlap), explicit 1-5",
+    ),
+    "ml100k-genre": Recipe(
+        _ml100k_genre, "MovieLens-100K with the ml1m-genre recipe: action -> target"
+    ),
+    "ml100k-multi": Recipe(
+        _ml100k_multi, "MovieLens-100K with the ml1m-multi recipe (first-genre groups)"
+    ),
+    "douban-book-music": Recipe(
+        _douban_book_music,
+        "Douban book -> music, explicit 1-5, shared user ids (GA-DTCDR)",
+    ),
+    "amazon-books-movies-dense": Recipe(
+        _amazon_books_movies_dense,
+        "Amazon movies -> books dense subset, explicit 1-5, original reviewer ids",
+    ),
+    **{
+        f"amazon-disencdr-{pair}": Recipe(
+            _disencdr(pair),
+            f"Amazon {pair.replace('-', ' -> ')} (DisenCDR), implicit, shipped leave-one-out split",
+        )
+        for pair in DISENCDR_PAIRS
+    },
+    "amazon-cdrib-cloth-sport": Recipe(
+        _cdrib_cloth_sport,
+        "Amazon cloth <-> sport (CDRIB), implicit, shipped cold-start train/valid/test",
+    ),
+    "amazon-musical-instruments": Recipe(
+        _amazon_musical_instruments,
+        "Amazon Musical Instruments 5-core, one explicit domain, review text as user features",
+    ),
+    "synthetic": Recipe(
+        _synthetic,
+        "the embedded default: seeded synthetic source -> target with shared user taste "
+        "(options as tfcdr.data.synthetic.make_synthetic)",
+        needs_data=False,
+    ),
+}

@@ -1,0 +1,12 @@
+"""Feature keys of every tf.data element tfcdr builds; models read only these."""
+
+USER_ID = "user_id"
+ITEM_ID = "item_id"
+LABEL = "label"
+RATING = "rating"
+DOMAIN = "domain"
+POSITIVE_ITEM_ID = "positive_item_id"
+NEGATIVE_ITEM_ID = "negative_item_id"
+USER_VECTOR = "user_vector"
+USER_FEATURES = "user_features"
+ITEM_FEATURES = "item_features"

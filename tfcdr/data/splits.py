@@ -1,0 +1,454 @@
+"""Train/valid/test splits and fixed evaluation candidates for every protocol.
+
+A `Split` is made once per (dataset, protocol, seed) and shared by every
+model compared on it, so the numbers are comparable. Protocols (see
+PROTOCOLS.md):
+
+- "loo-sampled": per user, the latest positive (random when the user lacks
+  timestamps) is the test item and the one before it the validation item;
+  each is ranked against 99 fixed negatives the user never interacted with.
+- "full-ranking": per user, a random 8:1:1 split of positives; all items of
+  the domain are ranked, the user's earlier positives excluded.
+- "rating": ratings scaled to [0, 1] per domain; a random record split
+  stratified by rating value (80/10/10, or fold `fold` of 5).
+- "adc": 50% of each domain's ratings train, 10% validation, 40% test; an
+  item is relevant when rated above the user's own mean rating (every item
+  for implicit feedback); all items of the domain are ranked.
+- "cold-start": per domain, a seeded 10% (test) and 5% (validation) of the
+  users who also appear in another domain lose all their interactions in
+  it; each is evaluated like loo-sampled from what the other domains show.
+  Datasets that ship a cold-start split (CDRIB) use theirs (`use_given`).
+Every domain is split and evaluated, not only a "target".
+"""
+
+import dataclasses
+import hashlib
+import json
+import logging
+
+import numpy as np
+import pandas as pd
+
+from tfcdr.data.sampling import KnownItems, sample_negatives
+from tfcdr.errors import DataError
+
+logger = logging.getLogger("tfcdr")
+
+PROTOCOLS = ("loo-sampled", "full-ranking", "rating", "adc", "cold-start")
+
+
+@dataclasses.dataclass
+class SampledEval:
+    """Rows of (user, positive item, negatives) ranked among 1 + m candidates."""
+
+    users: np.ndarray
+    items: np.ndarray
+    negatives: np.ndarray
+
+    def __len__(self):
+        return len(self.users)
+
+
+@dataclasses.dataclass
+class RankingEval:
+    """Users ranking all items of a domain.
+
+    `relevant` and `exclude` are lists in CSR form (indptr, indices) aligned
+    with `users`: the items that count as hits, and the items removed from
+    the ranking (the user's training and, at test time, validation items).
+    """
+
+    users: np.ndarray
+    relevant_indptr: np.ndarray
+    relevant_items: np.ndarray
+    exclude_indptr: np.ndarray
+    exclude_items: np.ndarray
+
+    def __len__(self):
+        return len(self.users)
+
+
+@dataclasses.dataclass
+class RatingEval:
+    """(user, item, rating) triples whose ratings a model predicts."""
+
+    users: np.ndarray
+    items: np.ndarray
+    ratings: np.ndarray
+    relevance_threshold: float = 0.75
+
+    def __len__(self):
+        return len(self.users)
+
+
+@dataclasses.dataclass
+class DomainSplit:
+    """One domain's training interactions and its evaluation sets.
+
+    Attributes:
+        train: DataFrame of int `user`, `item`, float `rating` (scaled to
+            [0, 1] under "rating"), `timestamp`; for ranking protocols only
+            positives.
+        valid: evaluation set for model selection.
+        test: evaluation set for the reported numbers.
+        known: `KnownItems` of every interaction of the domain (any rating,
+            any part): negatives are never drawn from it.
+    """
+
+    train: pd.DataFrame
+    valid: object
+    test: object
+    known: KnownItems
+
+
+@dataclasses.dataclass
+class Split:
+    """A dataset split under one protocol and seed; see the module docstring."""
+
+    dataset: str
+    protocol: str
+    seed: int
+    domains: dict
+    num_users: int
+    num_items: dict
+    user_vocab: np.ndarray
+    item_vocabs: dict
+    options: dict = dataclasses.field(default_factory=dict)
+    notes: list = dataclasses.field(default_factory=list)
+
+    @property
+    def domain_names(self):
+        return list(self.domains)
+
+    def fingerprint(self):
+        """Short hash of the evaluation sets: equal means the same split."""
+        digest = hashlib.sha1()
+        for name, part in self.domains.items():
+            digest.update(name.encode())
+            for subset in (part.valid, part.test):
+                for field in dataclasses.fields(subset):
+                    value = getattr(subset, field.name)
+                    if isinstance(value, np.ndarray):
+                        digest.update(np.ascontiguousarray(value).tobytes())
+        return digest.hexdigest()[:12]
+
+    def summary(self):
+        """DataFrame with the sizes of each domain's parts."""
+        rows = []
+        for name, part in self.domains.items():
+            rows.append(
+                {
+                    "domain": name,
+                    "train": len(part.train),
+                    "train users": part.train["user"].nunique(),
+                    "valid rows": len(part.valid),
+                    "test rows": len(part.test),
+                }
+            )
+        return pd.DataFrame(rows).set_index("domain")
+
+
+def make_split(data, protocol="loo-sampled", seed=0, **options):
+    """Splits a `CrossDomainData` under a named protocol, deterministically.
+
+    Args:
+        data: the `CrossDomainData`.
+        protocol: one of `PROTOCOLS`.
+        seed: the same seed gives the same split (and candidates).
+        **options: per protocol: `num_negatives` (99), `ratios`
+            ((0.8, 0.1, 0.1)), `fold` (None or 0-4 for rating), `threshold`
+            (rating relevance on the [0, 1] scale, 0.75), `cold_fraction`
+            (0.1), `valid_fraction` (0.05), `use_given` (True for
+            cold-start when the dataset ships a split).
+
+    Returns:
+        A `Split`.
+    """
+    builders = {
+        "loo-sampled": _loo_sampled,
+        "full-ranking": _full_ranking,
+        "rating": _rating,
+        "adc": _adc,
+        "cold-start": _cold_start,
+    }
+    if protocol not in builders:
+        raise DataError(f"unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")
+    split = Split(
+        dataset=data.name,
+        protocol=protocol,
+        seed=int(seed),
+        domains={},
+        num_users=data.num_users,
+        num_items=data.num_items,
+        user_vocab=data.user_vocab,
+        item_vocabs={name: d.item_vocab for name, d in data.domains.items()},
+        options=dict(options),
+    )
+    builders[protocol](data, split, np.random.default_rng(seed), **options)
+    for note in split.notes:
+        logger.info(note)
+    return split
+
+
+def _positives(data, name, split):
+    table = data.domains[name].interactions
+    if data.positive_threshold is None:
+        return table
+    kept = table[table["rating"] >= data.positive_threshold]
+    split.notes.append(
+        f"{name}: {len(table) - len(kept)} of {len(table)} ratings below "
+        f"{data.positive_threshold:g} are not positives (kept out of training, "
+        "never sampled as negatives)"
+    )
+    return kept
+
+
+def _known(data, name):
+    table = data.domains[name].interactions
+    return KnownItems(table["user"].to_numpy(), table["item"].to_numpy(), data.domains[name].num_items)
+
+
+def _order_within_user(table, rng):
+    """Row order per user: latest last; random for users lacking timestamps.
+
+    Returns the table sorted by (user, order) and each row's position from
+    the end within its user (0 = latest).
+    """
+    noise = rng.random(len(table))
+    missing = table["timestamp"].isna().groupby(table["user"]).transform("any").to_numpy()
+    key = np.where(missing, noise, table["timestamp"].fillna(0).to_numpy())
+    order = np.lexsort((noise, key, table["user"].to_numpy()))
+    ordered = table.iloc[order].reset_index(drop=True)
+    from_end = ordered.groupby("user").cumcount(ascending=False).to_numpy()
+    return ordered, from_end
+
+
+def _sampled_eval(rows, known, rng, num_negatives):
+    users = rows["user"].to_numpy(np.int64)
+    negatives = sample_negatives(rng, users, known, num_negatives, distinct=True)
+    return SampledEval(users=users, items=rows["item"].to_numpy(np.int64), negatives=negatives)
+
+
+def _loo_sampled(data, split, rng, num_negatives=99):
+    for name in data.domain_names:
+        positives = _positives(data, name, split)
+        known = _known(data, name)
+        ordered, from_end = _order_within_user(positives, rng)
+        sizes = ordered.groupby("user")["item"].transform("size").to_numpy()
+        room = data.domains[name].num_items - known.count(ordered["user"].to_numpy())
+        evaluable = (sizes >= 3) & (room >= num_negatives)
+        skipped = ordered.loc[~evaluable, "user"].nunique()
+        if skipped:
+            split.notes.append(
+                f"{name}: {skipped} users with fewer than 3 positives (or fewer than "
+                f"{num_negatives} unseen items) are trained on but not evaluated"
+            )
+        test_rows = ordered[evaluable & (from_end == 0)]
+        valid_rows = ordered[evaluable & (from_end == 1)]
+        train = ordered[~(evaluable & (from_end <= 1))].sort_values(["user", "item"])
+        split.domains[name] = DomainSplit(
+            train=train.reset_index(drop=True),
+            valid=_sampled_eval(valid_rows, known, rng, num_negatives),
+            test=_sampled_eval(test_rows, known, rng, num_negatives),
+            known=known,
+        )
+
+
+def _csr(users, groups_users, groups_items):
+    """CSR lists of items per user in `users` from (user, item) arrays."""
+    order = np.argsort(groups_users, kind="stable")
+    sorted_users = np.asarray(groups_users)[order]
+    sorted_items = np.asarray(groups_items, np.int64)[order]
+    start = np.searchsorted(sorted_users, users, side="left")
+    end = np.searchsorted(sorted_users, users, side="right")
+    lengths = end - start
+    indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    gather = np.concatenate([np.arange(s, e) for s, e in zip(start, end, strict=True)]) if len(users) else np.zeros(0, np.int64)
+    return indptr, sorted_items[gather.astype(np.int64)]
+
+
+def _ranking_eval(target_rows, exclude_rows, relevant_mask=None):
+    relevant = target_rows if relevant_mask is None else target_rows[relevant_mask]
+    users = np.unique(relevant["user"].to_numpy(np.int64))
+    rel_ptr, rel_items = _csr(users, relevant["user"].to_numpy(), relevant["item"].to_numpy())
+    exc_ptr, exc_items = _csr(users, exclude_rows["user"].to_numpy(), exclude_rows["item"].to_numpy())
+    return RankingEval(users, rel_ptr, rel_items, exc_ptr, exc_items)
+
+
+def _user_fraction_parts(table, rng, ratios, min_size):
+    """Per-user random assignment of rows to parts 0/1/2 by `ratios`."""
+    noise = rng.random(len(table))
+    order = np.lexsort((noise, table["user"].to_numpy()))
+    ordered = table.iloc[order].reset_index(drop=True)
+    position = ordered.groupby("user").cumcount().to_numpy()
+    size = ordered.groupby("user")["item"].transform("size").to_numpy()
+    n_test = np.maximum(1, np.round(size * ratios[2])).astype(int)
+    n_valid = np.maximum(1, np.round(size * ratios[1])).astype(int)
+    part = np.zeros(len(ordered), np.int64)
+    small = size < min_size
+    part[(position >= size - n_test) & ~small] = 2
+    part[(position >= size - n_test - n_valid) & (position < size - n_test) & ~small] = 1
+    return ordered, part
+
+
+def _full_ranking(data, split, rng, ratios=(0.8, 0.1, 0.1)):
+    for name in data.domain_names:
+        positives = _positives(data, name, split)
+        ordered, part = _user_fraction_parts(positives, rng, ratios, min_size=3)
+        train, valid, test = (ordered[part == k] for k in range(3))
+        split.domains[name] = DomainSplit(
+            train=train.sort_values(["user", "item"]).reset_index(drop=True),
+            valid=_ranking_eval(valid, train),
+            test=_ranking_eval(test, pd.concat([train, valid])),
+            known=_known(data, name),
+        )
+
+
+def _scaled(table):
+    low, high = table["rating"].min(), table["rating"].max()
+    scaled = table.copy()
+    scaled["rating"] = (table["rating"] - low) / (high - low) if high > low else 1.0
+    return scaled
+
+
+def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75):
+    for name in data.domain_names:
+        domain = data.domains[name]
+        if domain.implicit:
+            raise DataError(
+                f"the rating protocol needs explicit ratings; domain {name!r} of "
+                f"{data.name!r} is implicit feedback"
+            )
+        table = _scaled(domain.interactions)
+        noise = rng.random(len(table))
+        order = np.lexsort((noise, table["rating"].to_numpy()))
+        ordered = table.iloc[order].reset_index(drop=True)
+        # Record-stratified: consecutive ranks within each rating value are
+        # dealt round-robin, so every part has the same rating distribution.
+        rank = ordered.groupby("rating").cumcount().to_numpy()
+        if fold is None:
+            slot = (rank * 7919) % 10  # a fixed permutation of 0..9 over ranks
+            test = slot < round(10 * ratios[2])
+            valid = (slot >= round(10 * ratios[2])) & (slot < round(10 * (ratios[1] + ratios[2])))
+        else:
+            if not 0 <= fold < 5:
+                raise DataError("fold must be in 0..4", value=fold)
+            test = rank % 5 == fold
+            valid = ~test & ((rank // 5) % 8 == 0)
+        train = ordered[~test & ~valid]
+        split.domains[name] = DomainSplit(
+            train=train.sort_values(["user", "item"]).reset_index(drop=True),
+            valid=_rating_eval(ordered[valid], threshold),
+            test=_rating_eval(ordered[test], threshold),
+            known=_known(data, name),
+        )
+    split.notes.append(
+        f"rating: ratings scaled to [0, 1] per domain; relevant for P@5/R@5 when "
+        f"the scaled rating is >= {threshold:g} (4 of 5 stars)"
+    )
+
+
+def _rating_eval(rows, threshold):
+    return RatingEval(
+        users=rows["user"].to_numpy(np.int64),
+        items=rows["item"].to_numpy(np.int64),
+        ratings=rows["rating"].to_numpy(np.float32),
+        relevance_threshold=threshold,
+    )
+
+
+def _adc(data, split, rng, train_fraction=0.5, valid_fraction=0.1):
+    for name in data.domain_names:
+        domain = data.domains[name]
+        table = domain.interactions
+        draw = rng.random(len(table))
+        train = table[draw < train_fraction]
+        valid = table[(draw >= train_fraction) & (draw < train_fraction + valid_fraction)]
+        test = table[draw >= train_fraction + valid_fraction]
+        user_mean = table.groupby("user")["rating"].transform("mean")
+        if domain.implicit:
+            above = pd.Series(True, index=table.index)
+        else:
+            above = table["rating"] > user_mean
+        split.domains[name] = DomainSplit(
+            train=train.sort_values(["user", "item"]).reset_index(drop=True),
+            valid=_ranking_eval(valid, train, above[valid.index].to_numpy()),
+            test=_ranking_eval(test, pd.concat([train, valid]), above[test.index].to_numpy()),
+            known=_known(data, name),
+        )
+    split.notes.append(
+        "adc: relevant = rated above the user's own mean rating in the domain "
+        "(every interaction for implicit feedback)"
+    )
+
+
+def _cold_start(data, split, rng, num_negatives=99, cold_fraction=0.1, valid_fraction=0.05, use_given=True):
+    if len(data.domains) < 2:
+        raise DataError(f"cold-start needs at least two domains; {data.name!r} has one")
+    if use_given and data.given_split is not None and all(
+        "valid" in data.given_split.get(n, {}) for n in data.domain_names
+    ):
+        _cold_start_given(data, split, rng, num_negatives)
+        return
+    present = {name: data.domains[name].users for name in data.domain_names}
+    taken = np.zeros(data.num_users, bool)
+    for name in data.domain_names:
+        others = np.unique(np.concatenate([present[o] for o in data.domain_names if o != name]))
+        pool = np.setdiff1d(np.intersect1d(present[name], others), np.flatnonzero(taken))
+        pool = rng.permutation(pool)
+        n_test = int(round(cold_fraction * len(pool)))
+        n_valid = int(round(valid_fraction * len(pool)))
+        test_users, valid_users = pool[:n_test], pool[n_test:n_test + n_valid]
+        taken[test_users] = True
+        taken[valid_users] = True
+        positives = _positives(data, name, split)
+        known = _known(data, name)
+        ordered, from_end = _order_within_user(positives, rng)
+        cold = np.isin(ordered["user"].to_numpy(), np.concatenate([test_users, valid_users]))
+        train = ordered[~cold]
+        latest = ordered[cold & (from_end == 0)]
+        room = data.domains[name].num_items - known.count(latest["user"].to_numpy())
+        latest = latest[room >= num_negatives]
+        is_test = np.isin(latest["user"].to_numpy(), test_users)
+        split.domains[name] = DomainSplit(
+            train=train.sort_values(["user", "item"]).reset_index(drop=True),
+            valid=_sampled_eval(latest[~is_test], known, rng, num_negatives),
+            test=_sampled_eval(latest[is_test], known, rng, num_negatives),
+            known=known,
+        )
+        split.notes.append(
+            f"{name}: {len(test_users)} test and {len(valid_users)} validation cold-start "
+            f"users (of {len(pool)} shared) lose their {int(cold.sum())} interactions here"
+        )
+
+
+def _cold_start_given(data, split, rng, num_negatives):
+    for name in data.domain_names:
+        given = data.given_split[name]
+        known = _known(data, name)
+        split.domains[name] = DomainSplit(
+            train=given["train"].assign(rating=1.0, timestamp=np.nan)[
+                ["user", "item", "rating", "timestamp"]
+            ].sort_values(["user", "item"]).reset_index(drop=True),
+            valid=_sampled_eval(given["valid"], known, rng, num_negatives),
+            test=_sampled_eval(given["test"], known, rng, num_negatives),
+            known=known,
+        )
+    split.notes.append(f"cold-start: the split shipped with {data.name} is used")
+
+
+def save_split(split, path):
+    """Writes a split's evaluation sets and training rows to one .npz file."""
+    arrays = {}
+    for name, part in split.domains.items():
+        for column in ("user", "item", "rating", "timestamp"):
+            arrays[f"{name}/train/{column}"] = part.train[column].to_numpy()
+        for subset in ("valid", "test"):
+            value = getattr(part, subset)
+            for field in dataclasses.fields(value):
+                item = getattr(value, field.name)
+                if isinstance(item, np.ndarray):
+                    arrays[f"{name}/{subset}/{field.name}"] = item
+    meta = {k: getattr(split, k) for k in ("dataset", "protocol", "seed", "options")}
+    arrays["__meta__"] = np.array(json.dumps(meta, default=str))
+    np.savez_compressed(path, **arrays)

@@ -1,0 +1,140 @@
+"""`evaluate(model, split)`: every domain's metrics under the split's protocol."""
+
+import weakref
+
+import numpy as np
+import tensorflow as tf
+
+from tfcdr.data.splits import RankingEval, RatingEval, SampledEval
+from tfcdr.evaluation import metrics as metric_fns
+
+HEADLINE = {
+    "loo-sampled": "hr@10",
+    "cold-start": "hr@10",
+    "full-ranking": "recall@10",
+    "adc": "ndcg@10",
+    "rating": "rmse",
+}
+LOWER_IS_BETTER = {"rmse", "mae"}
+
+
+def headline_metric(protocol):
+    """The metric models are selected on under a protocol, and its direction."""
+    name = HEADLINE[protocol]
+    return name, ("min" if name in LOWER_IS_BETTER else "max")
+
+
+_SCORERS = weakref.WeakKeyDictionary()
+
+
+def _scorer_of(model):
+    """One compiled scorer per model, so repeated evaluations never retrace."""
+    if model not in _SCORERS:
+        _SCORERS[model] = _Scorer(model)
+    return _SCORERS[model]
+
+
+class _Scorer:
+    """Compiled per-domain scoring functions of a model, made once and reused."""
+
+    def __init__(self, model):
+        self.model = model
+        self.pairs = {}
+        self.all_items = {}
+
+    def score_pairs(self, domain, users, items, batch_size):
+        if domain not in self.pairs:
+            self.pairs[domain] = tf.function(
+                lambda u, i: self.model.score(domain, u, i), reduce_retracing=True
+            )
+        fn = self.pairs[domain]
+        out = []
+        for start in range(0, len(users), batch_size):
+            stop = start + batch_size
+            out.append(fn(tf.constant(users[start:stop], tf.int32), tf.constant(items[start:stop], tf.int32)))
+        return tf.concat(out, axis=0) if out else tf.zeros([0])
+
+    def score_all(self, domain, users):
+        if domain not in self.all_items:
+            self.all_items[domain] = tf.function(
+                lambda u: self.model.score_all_items(domain, u), reduce_retracing=True
+            )
+        return self.all_items[domain](tf.constant(users, tf.int32))
+
+
+def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=262144, domains=None):
+    """Metrics of `model` on every domain of `split` under its protocol.
+
+    The model must offer `score(domain, user_ids, item_ids) -> [n]` and, for
+    the full-ranking protocols, `score_all_items(domain, user_ids) -> [n,
+    num_items]` (`tfcdr.models.CDRModel` provides it from `score`).
+
+    Args:
+        model: the model.
+        split: a `tfcdr.data.splits.Split`.
+        subset: "valid" or "test".
+        ks: cut-offs (default per protocol).
+        ties: see `tfcdr.evaluation.metrics`.
+        batch_size: (user, item) pairs scored per call; large batches keep
+            the CPU busy.
+        domains: domains to evaluate (default all).
+
+    Returns:
+        Dict domain -> dict metric name -> float, e.g.
+        `{"target": {"hr@10": 0.71, "ndcg@10": 0.45, ...}}`.
+    """
+    if subset not in ("valid", "test"):
+        raise ValueError(f"subset must be 'valid' or 'test', got {subset!r}")
+    scorer = _scorer_of(model)
+    results = {}
+    for name in domains or split.domain_names:
+        part = getattr(split.domains[name], subset)
+        if len(part) == 0:
+            results[name] = {}
+            continue
+        if isinstance(part, SampledEval):
+            results[name] = _sampled(scorer, name, part, ks or metric_fns.SAMPLED_KS, ties, batch_size)
+        elif isinstance(part, RankingEval):
+            default = metric_fns.ADC_KS if split.protocol == "adc" else metric_fns.FULL_KS
+            results[name] = _ranking(scorer, name, part, split.num_items[name], ks or default, batch_size)
+        elif isinstance(part, RatingEval):
+            predicted = scorer.score_pairs(name, part.users, part.items, batch_size).numpy()
+            results[name] = metric_fns.rating_metrics(
+                predicted, part.ratings, part.users, part.relevance_threshold
+            )
+        else:
+            raise TypeError(f"unknown evaluation set {type(part).__name__}")
+        results[name]["users"] = len(np.unique(part.users))
+    return results
+
+
+def _sampled(scorer, name, part, ks, ties, batch_size):
+    candidates = np.concatenate([part.items[:, None], part.negatives], axis=1)
+    users = np.repeat(part.users, candidates.shape[1])
+    scores = scorer.score_pairs(name, users, candidates.ravel(), batch_size)
+    scores = tf.reshape(scores, candidates.shape)
+    return metric_fns.mean_of(metric_fns.sampled_metrics(scores, ks, ties))
+
+
+def _ranking(scorer, name, part, num_items, ks, batch_size):
+    rows_per_batch = max(1, batch_size // max(num_items, 1))
+    sums = {}
+    for start in range(0, len(part), rows_per_batch):
+        stop = min(start + rows_per_batch, len(part))
+        users = part.users[start:stop]
+        scores = scorer.score_all(name, users)
+        relevant = _dense_rows(part.relevant_indptr, part.relevant_items, start, stop, num_items)
+        excluded = _dense_rows(part.exclude_indptr, part.exclude_items, start, stop, num_items)
+        scores = tf.where(excluded, tf.constant(-np.inf, scores.dtype), scores)
+        per_user = metric_fns.topk_metrics(scores, relevant, ks)
+        for metric, value in per_user.items():
+            sums[metric] = sums.get(metric, 0.0) + float(tf.reduce_sum(value))
+    return {metric: total / len(part) for metric, total in sums.items()}
+
+
+def _dense_rows(indptr, items, start, stop, num_items):
+    lengths = np.diff(indptr[start : stop + 1])
+    rows = np.repeat(np.arange(stop - start), lengths)
+    dense = np.zeros((stop - start, num_items), bool)
+    dense[rows, items[indptr[start] : indptr[stop]]] = True
+    return dense

@@ -1,0 +1,153 @@
+"""Runs: train one model on one split and write its results; compare several."""
+
+import json
+import logging
+import pathlib
+import time
+
+import keras
+
+from tfcdr import results
+from tfcdr.data.datasets import load_dataset
+from tfcdr.data.splits import make_split
+from tfcdr.evaluation import evaluate
+from tfcdr.models import build_model, split_config
+from tfcdr.training import fit_model
+
+logger = logging.getLogger("tfcdr")
+
+
+def load_config(path):
+    """Reads a JSON file of hyperparameters (flat, or with a "config" key)."""
+    from tfcdr.errors import DataError
+
+    path = pathlib.Path(path)
+    if not path.exists():
+        raise DataError("config file not found", path=path)
+    try:
+        config = json.loads(path.read_text())
+    except json.JSONDecodeError as error:
+        raise DataError(f"not valid JSON: {error.msg}", path=path, line=error.lineno) from None
+    if not isinstance(config, dict):
+        raise DataError("a config file holds one JSON object", path=path)
+    return config.get("config", config)
+
+
+def run_experiment(
+    model_name,
+    dataset="synthetic",
+    protocol="loo-sampled",
+    seed=0,
+    epochs=None,
+    config=None,
+    data_dir=None,
+    output=None,
+    split=None,
+    verbose=1,
+    save_model=True,
+):
+    """Trains `model_name` on a split of `dataset` and evaluates it on test.
+
+    Args:
+        model_name: a key of `tfcdr.models.MODELS`.
+        dataset: a recipe name or path (see `tfcdr.data.datasets`).
+        protocol: evaluation protocol.
+        seed: seeds the split, the weights and the pipeline.
+        epochs: overrides the model's default epochs.
+        config: dict of hyperparameters (model arguments and training options).
+        data_dir: where the shared datasets are.
+        output: directory for metrics.json, summary.md, TensorBoard logs, the
+            training-curve PNG and model.keras; None writes nothing.
+        split: a ready `Split` to reuse (compare passes one per seed).
+        verbose: Keras verbosity.
+        save_model: also write model.keras.
+
+    Returns:
+        (result dict as written to metrics.json, trained model).
+    """
+    if split is None:
+        data = load_dataset(dataset, data_dir=data_dir)
+        split = make_split(data, protocol, seed=seed)
+    model_kwargs, training = split_config(model_name, config)
+    if epochs is not None:
+        training["epochs"] = epochs
+    keras.utils.set_random_seed(seed)
+    model = build_model(model_name, split, **model_kwargs)
+    output = None if output is None else pathlib.Path(output)
+    started = time.time()
+    history = fit_model(
+        model,
+        split,
+        seed=seed,
+        log_dir=None if output is None else output / "logs",
+        verbose=verbose,
+        **training,
+    )
+    train_seconds = time.time() - started
+    test = evaluate(model, split, subset="test")
+    result = {
+        "model": model_name,
+        "dataset": split.dataset,
+        "protocol": split.protocol,
+        "seed": seed,
+        "split_fingerprint": split.fingerprint(),
+        "metrics": test,
+        "history": {k: [float(v) for v in values] for k, values in history.history.items()},
+        "config": {"model": model_kwargs, "training": training},
+        "train_seconds": round(train_seconds, 1),
+    }
+    if output is not None:
+        results.write_run(output, result)
+        if save_model:
+            model.save(output / "model.keras")
+    return result, model
+
+
+def compare(
+    models,
+    dataset="synthetic",
+    protocol="loo-sampled",
+    seeds=(0, 1, 2),
+    epochs=None,
+    configs=None,
+    data_dir=None,
+    output=None,
+    verbose=0,
+):
+    """Runs every model on the same split per seed; returns the leaderboard.
+
+    Each seed makes one split that all models share (its fingerprint is in
+    every run's metrics.json). The leaderboard has the mean and standard
+    deviation over seeds of each model's test metrics in each domain.
+
+    Returns:
+        (leaderboard DataFrame, list of per-run result dicts).
+    """
+    configs = configs or {}
+    data = load_dataset(dataset, data_dir=data_dir)
+    print(data.describe_text(), flush=True)
+    runs = []
+    for seed in seeds:
+        split = make_split(data, protocol, seed=seed)
+        print(f"\nseed {seed}: split {split.fingerprint()}\n{split.summary().to_string()}", flush=True)
+        for name in models:
+            run_dir = None if output is None else pathlib.Path(output) / f"{name}-seed{seed}"
+            started = time.time()
+            result, _ = run_experiment(
+                name,
+                seed=seed,
+                epochs=epochs,
+                config=configs.get(name),
+                split=split,
+                output=run_dir,
+                verbose=verbose,
+                save_model=False,
+            )
+            runs.append(result)
+            headline = results.headline_line(result)
+            print(f"  {name:<14} seed {seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
+    board = results.leaderboard(runs)
+    if output is not None:
+        results.write_leaderboard(output, board, runs)
+    return board, runs
+

@@ -1,0 +1,5 @@
+"""Keras layers of the tfcdr zoo, one public class per file."""
+
+from tfcdr.layers.mlp_tower import MLPTower
+
+__all__ = ["MLPTower"]

@@ -1,0 +1,95 @@
+"""The model zoo: `MODELS` maps command-line names to a class and its preset.
+
+A preset is a plain dict of constructor arguments; `training` holds the
+defaults `tfcdr train` uses (epochs, batch size, learning rate, negatives).
+Adding a method means adding one entry here.
+"""
+
+import dataclasses
+
+from tfcdr.models.bpr_mf import BPRMF
+from tfcdr.models.cdr_model import CDRModel, PointwiseModel
+from tfcdr.models.ncf_mlp import NCFMLP
+
+TRAINING_DEFAULTS = {
+    "epochs": 20,
+    "batch_size": 256,
+    "learning_rate": 1e-3,
+    "negative_ratio": 4,
+    "patience": 5,
+    "steps_per_execution": 16,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelSpec:
+    """A zoo entry: class, constructor preset and training defaults."""
+
+    cls: type
+    preset: dict
+    training: dict
+    description: str
+
+    def training_options(self, **overrides):
+        options = {**TRAINING_DEFAULTS, **self.training}
+        options.update({k: v for k, v in overrides.items() if v is not None})
+        return options
+
+
+MODELS = {
+    "mlp": ModelSpec(
+        NCFMLP,
+        {},
+        {},
+        "NCF-MLP per domain (embeddings 32, tower 64-32-16-8), single-domain baseline",
+    ),
+    "mlp-merged": ModelSpec(
+        NCFMLP,
+        {"share_users": True, "share_tower": True},
+        {},
+        "MLP++: one NCF-MLP (shared users and tower) trained on merged domains",
+    ),
+    "bpr-mf": ModelSpec(
+        BPRMF,
+        {},
+        {"learning_rate": 5e-3, "batch_size": 1024},
+        "BPR matrix factorization per domain (pairwise logistic loss)",
+    ),
+}
+
+
+def split_config(name, config):
+    """Splits a flat hyperparameter dict into (model kwargs, training options)."""
+    spec = get_spec(name)
+    model_kwargs = {**spec.preset}
+    training = {}
+    for key, value in (config or {}).items():
+        if key in TRAINING_DEFAULTS:
+            training[key] = value
+        else:
+            model_kwargs[key] = value
+    return model_kwargs, spec.training_options(**training)
+
+
+def get_spec(name):
+    from tfcdr.errors import DataError
+
+    if name not in MODELS:
+        raise DataError(f"unknown model {name!r}; choose one of {sorted(MODELS)}")
+    return MODELS[name]
+
+
+def build_model(name, split, **model_kwargs):
+    """Builds zoo model `name` sized for `split`'s users, items and domains."""
+    spec = get_spec(name)
+    kwargs = {**spec.preset, **model_kwargs}
+    return spec.cls(
+        domains=split.domain_names,
+        num_users=split.num_users,
+        num_items=split.num_items,
+        name=name.replace("-", "_"),
+        **kwargs,
+    )
+
+
+__all__ = ["BPRMF", "CDRModel", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "split_config"]

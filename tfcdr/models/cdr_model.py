@@ -1,0 +1,153 @@
+"""CDRModel: what every model of the zoo offers to training, evaluation and export."""
+
+import keras
+from keras import ops
+
+from tfcdr.data import keys
+from tfcdr.errors import DataError
+
+
+class CDRModel(keras.Model):
+    """Base class of tfcdr models.
+
+    A model is built from plain sizes (never a data object): the domain
+    names, the number of users (one vocabulary shared by all domains) and
+    the number of items per domain. It creates all of its weights in the
+    constructor and ends it with `self.build()`, so a `.keras` file reloads
+    and exports without a sample batch.
+
+    Subclasses set `input_kind` (which `tfcdr.data.pipelines` input they
+    train on: "pointwise", "pairwise", "user_vectors" or "rating") and
+    implement `score`. Their loss lives in `compute_loss`.
+
+    Args:
+        domains: domain names, source(s) first and target last.
+        num_users: size of the shared user vocabulary.
+        num_items: dict domain -> number of items, or a list in `domains`
+            order.
+        **kwargs: `keras.Model` arguments (e.g. `name`).
+    """
+
+    input_kind = "pointwise"
+
+    def __init__(self, domains, num_users, num_items, **kwargs):
+        super().__init__(**kwargs)
+        domains = [str(d) for d in domains]
+        if not domains or len(set(domains)) != len(domains):
+            raise ValueError(f"domains must be distinct names, got {domains}")
+        if isinstance(num_items, dict):
+            missing = set(domains) - set(num_items)
+            if missing:
+                raise ValueError(f"num_items lacks domains {sorted(missing)}")
+            num_items = [int(num_items[d]) for d in domains]
+        if len(num_items) != len(domains):
+            raise ValueError("num_items needs one count per domain")
+        if int(num_users) < 1 or min(num_items) < 1:
+            raise ValueError("num_users and num_items must be positive")
+        self.domains = domains
+        self.num_users = int(num_users)
+        self.num_items = dict(zip(domains, num_items, strict=True))
+        self.domain_trackers = {
+            d: keras.metrics.Mean(name=f"{d}_loss") for d in domains
+        }
+
+    def build(self, input_shape=None):
+        # Weights already exist (made in the constructor); nothing depends on
+        # the input shape, which lets a saved model reload without data.
+        self.built = True
+
+    def check_domain(self, domain):
+        if domain not in self.num_items:
+            raise DataError(f"unknown domain {domain!r}; the model has {self.domains}")
+
+    def score(self, domain, user_ids, item_ids):
+        """Scores (user, item) pairs in a domain: higher means recommend sooner.
+
+        Args:
+            domain: domain name.
+            user_ids: int [n] user indices.
+            item_ids: int [n] item indices of that domain.
+
+        Returns:
+            float [n]: logits for ranking models, predicted ratings for
+            rating models.
+        """
+        raise NotImplementedError
+
+    def score_all_items(self, domain, user_ids):
+        """Scores every item of a domain for each user: float [n, num_items].
+
+        The default tiles `score`; models that produce all items at once
+        (autoencoders) override it.
+        """
+        self.check_domain(domain)
+        count = self.num_items[domain]
+        n = ops.shape(user_ids)[0]
+        users = ops.reshape(ops.repeat(ops.expand_dims(user_ids, 1), count, axis=1), (-1,))
+        items = ops.reshape(ops.tile(ops.expand_dims(ops.arange(count, dtype=user_ids.dtype), 0), (n, 1)), (-1,))
+        return ops.reshape(self.score(domain, users, items), (n, count))
+
+    def record_domain_losses(self, losses):
+        """Updates the per-domain loss trackers shown as `<domain>_loss` in logs."""
+        for domain, value in losses.items():
+            self.domain_trackers[domain].update_state(value)
+
+    @property
+    def metrics(self):
+        return super().metrics + list(self.domain_trackers.values())
+
+    def regularization_loss(self):
+        return ops.sum(self.losses) if self.losses else 0.0
+
+    def get_config(self):
+        return {
+            "domains": list(self.domains),
+            "num_users": self.num_users,
+            "num_items": [self.num_items[d] for d in self.domains],
+            "name": self.name,
+        }
+
+
+class PointwiseModel(CDRModel):
+    """A model trained with per-domain binary cross-entropy on (user, item, label).
+
+    Its `call` maps `{domain: {USER_ID, ITEM_ID}}` to `{domain: logits}`; the
+    loss is `sum_d domain_weights[d] * BCE_d` plus regularization.
+
+    Args:
+        domain_weights: optional dict domain -> loss weight (default 1 each).
+        **kwargs: `CDRModel` arguments.
+    """
+
+    input_kind = "pointwise"
+
+    def __init__(self, domains, num_users, num_items, domain_weights=None, **kwargs):
+        super().__init__(domains, num_users, num_items, **kwargs)
+        weights = dict.fromkeys(self.domains, 1.0)
+        weights.update(domain_weights or {})
+        unknown = set(weights) - set(self.domains)
+        if unknown:
+            raise ValueError(f"domain_weights names unknown domains {sorted(unknown)}")
+        self.domain_weights = {d: float(weights[d]) for d in self.domains}
+
+    def call(self, inputs, training=None):
+        return {
+            domain: self.score(domain, features[keys.USER_ID], features[keys.ITEM_ID], training=training)
+            for domain, features in inputs.items()
+        }
+
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
+        losses = {}
+        for domain, logits in y_pred.items():
+            labels = ops.cast(y[domain], logits.dtype)
+            losses[domain] = ops.mean(
+                keras.losses.binary_crossentropy(labels[:, None], logits[:, None], from_logits=True)
+            )
+        self.record_domain_losses(losses)
+        total = sum(self.domain_weights[d] * value for d, value in losses.items())
+        return total + self.regularization_loss()
+
+    def get_config(self):
+        config = super().get_config()
+        config["domain_weights"] = dict(self.domain_weights)
+        return config

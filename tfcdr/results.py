@@ -1,0 +1,153 @@
+"""Writing runs and leaderboards: JSON, Markdown tables and PNG plots."""
+
+import json
+import pathlib
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from tfcdr.evaluation.evaluate import HEADLINE  # noqa: E402
+from tfcdr.training.fit import LOGGED_METRICS  # noqa: E402
+
+
+def headline_line(result):
+    """One line of the protocol's logged metrics per domain, for progress output."""
+    names = LOGGED_METRICS[result["protocol"]][:2]
+    parts = []
+    for domain, values in result["metrics"].items():
+        shown = " ".join(f"{m}={values[m]:.4f}" for m in names if m in values)
+        parts.append(f"{domain}: {shown}")
+    return " | ".join(parts)
+
+
+def write_run(output, result):
+    """Writes metrics.json, summary.md and training_curves.png into `output`."""
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    (output / "metrics.json").write_text(json.dumps(result, indent=2))
+    table = pd.DataFrame(result["metrics"]).T
+    lines = [
+        f"# {result['model']} on {result['dataset']} ({result['protocol']}, seed {result['seed']})",
+        "",
+        f"Split fingerprint `{result['split_fingerprint']}`; trained for "
+        f"{len(result['history'].get('loss', []))} epochs in {result['train_seconds']} s; "
+        "weights of the best validation epoch.",
+        "",
+        "Test metrics per domain:",
+        "",
+        markdown_table(table),
+        "",
+    ]
+    (output / "summary.md").write_text("\n".join(lines))
+    plot_history(result["history"], output / "training_curves.png", title=f"{result['model']} on {result['dataset']}")
+
+
+def plot_history(history, path, title=""):
+    """Loss curves (left) and validation metrics per domain (right)."""
+    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    for key, values in history.items():
+        if key.endswith("loss"):
+            left.plot(np.arange(1, len(values) + 1), values, marker="o", label=key)
+        elif key.startswith("val_") and not key.startswith(("val_mean_", "val_source_", "val_target_")):
+            right.plot(np.arange(1, len(values) + 1), values, marker=".", label=key[4:])
+    left.set(title="training loss", xlabel="epoch")
+    right.set(title="validation metrics", xlabel="epoch")
+    for axis in (left, right):
+        if axis.lines:
+            axis.legend(fontsize=7)
+        axis.grid(alpha=0.3)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+def leaderboard(runs, metrics=None):
+    """DataFrame: one row per (model, domain), columns "metric" = "mean ± std"."""
+    rows = []
+    for run in runs:
+        for domain, values in run["metrics"].items():
+            for metric, value in values.items():
+                if metric != "users":
+                    rows.append((run["model"], domain, metric, value))
+    frame = pd.DataFrame(rows, columns=["model", "domain", "metric", "value"])
+    if metrics is not None:
+        frame = frame[frame["metric"].isin(metrics)]
+    stats = frame.groupby(["model", "domain", "metric"], sort=False)["value"].agg(["mean", "std", "count"])
+    return stats.reset_index()
+
+
+def format_leaderboard(board, metrics):
+    """Markdown table: rows model x domain, columns metrics as mean ± std (n)."""
+    board = board[board["metric"].isin(metrics)].copy()
+    board["cell"] = [
+        f"{m:.4f} ± {0.0 if np.isnan(s) else s:.4f}" for m, s in zip(board["mean"], board["std"], strict=True)
+    ]
+    table = board.pivot_table(index=["domain", "model"], columns="metric", values="cell", aggfunc="first", sort=False)
+    table = table[[m for m in metrics if m in table.columns]]
+    seeds = int(board["count"].max()) if len(board) else 0
+    header = "| domain | model | " + " | ".join(table.columns) + " |"
+    lines = [header, "|" + "---|" * (len(table.columns) + 2)]
+    for (domain, model), row in table.iterrows():
+        lines.append(f"| {domain} | {model} | " + " | ".join(row.fillna("")) + " |")
+    lines.append("")
+    lines.append(f"mean ± standard deviation over {seeds} seeds")
+    return "\n".join(lines)
+
+
+def write_leaderboard(output, board, runs):
+    """Writes leaderboard.md, leaderboard.csv and leaderboard.png into `output`."""
+    output = pathlib.Path(output)
+    output.mkdir(parents=True, exist_ok=True)
+    protocol = runs[0]["protocol"]
+    metrics = list(LOGGED_METRICS[protocol])
+    board.to_csv(output / "leaderboard.csv", index=False)
+    text = [
+        f"# {runs[0]['dataset']} under {protocol}",
+        "",
+        format_leaderboard(board, metrics),
+        "",
+        "Splits: " + ", ".join(sorted({f"seed {r['seed']} `{r['split_fingerprint']}`" for r in runs})),
+        "",
+    ]
+    (output / "leaderboard.md").write_text("\n".join(text))
+    plot_leaderboard(board, HEADLINE[protocol], output / "leaderboard.png")
+
+
+def plot_leaderboard(board, metric, path):
+    """Grouped bars of `metric` per domain and model, with std error bars."""
+    chosen = board[board["metric"] == metric]
+    domains = list(dict.fromkeys(chosen["domain"]))
+    models = list(dict.fromkeys(chosen["model"]))
+    width = 0.8 / max(len(models), 1)
+    fig, axis = plt.subplots(figsize=(max(5, 1.8 * len(domains) * max(len(models), 1) ** 0.5), 4))
+    for k, model in enumerate(models):
+        rows = chosen[chosen["model"] == model].set_index("domain").reindex(domains)
+        axis.bar(np.arange(len(domains)) + k * width, rows["mean"], width, yerr=rows["std"].fillna(0), label=model, capsize=3)
+    axis.set_xticks(np.arange(len(domains)) + width * (len(models) - 1) / 2, domains)
+    axis.set_ylabel(f"test {metric}")
+    axis.legend(fontsize=8)
+    axis.grid(axis="y", alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
+
+def markdown_table(frame, floatfmt="{:.4f}"):
+    """A DataFrame as a GitHub Markdown table (index as the first column)."""
+    def cell(value):
+        if isinstance(value, float | np.floating):
+            return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else floatfmt.format(value)
+        return str(value)
+
+    index_name = frame.index.name or ""
+    lines = ["| " + " | ".join([index_name, *map(str, frame.columns)]) + " |"]
+    lines.append("|" + "---|" * (len(frame.columns) + 1))
+    for label, row in frame.iterrows():
+        lines.append("| " + " | ".join([str(label), *map(cell, row)]) + " |")
+    return "\n".join(lines)

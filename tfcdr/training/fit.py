@@ -1,0 +1,79 @@
+"""`fit_model`: compile and fit any zoo model on a split with the standard callbacks."""
+
+import keras
+
+from tfcdr.data import pipelines
+from tfcdr.evaluation import EvaluationCallback, headline_metric
+
+# The metrics put into logs every epoch: the cut-off the papers report.
+LOGGED_METRICS = {
+    "loo-sampled": ("hr@10", "ndcg@10", "mrr@10"),
+    "cold-start": ("hr@10", "ndcg@10", "mrr@10"),
+    "full-ranking": ("recall@10", "ndcg@10", "hr@10"),
+    "adc": ("recall@10", "ndcg@10"),
+    "rating": ("rmse", "mae", "precision@5", "recall@5"),
+}
+
+
+def monitor_for(protocol):
+    """(logs key, mode) that model selection watches: the mean over domains."""
+    metric, mode = headline_metric(protocol)
+    return f"val_mean_{metric}", mode
+
+
+def fit_model(
+    model,
+    split,
+    epochs=20,
+    batch_size=256,
+    learning_rate=1e-3,
+    negative_ratio=4,
+    patience=5,
+    steps_per_execution=16,
+    seed=0,
+    log_dir=None,
+    verbose=1,
+    callbacks=(),
+    optimizer=None,
+):
+    """Trains `model` on `split` and keeps the weights of its best validation epoch.
+
+    The evaluation callback adds `val_<domain>_<metric>` to the logs each
+    epoch; EarlyStopping watches the protocol's headline metric averaged
+    over domains and restores the best epoch's weights, so test data never
+    choose anything. TensorBoard logs go to `log_dir` when given.
+
+    Args:
+        model: a `tfcdr.models.CDRModel`.
+        split: the `Split` to train on.
+        epochs, batch_size, learning_rate, negative_ratio, patience,
+        steps_per_execution: training options (`negative_ratio` is used by
+            pointwise models only).
+        seed: seeds the pipeline's shuffling and negative sampling.
+        log_dir: TensorBoard directory, or None.
+        verbose: Keras verbosity.
+        callbacks: extra callbacks, run after the evaluation callback.
+        optimizer: overrides Adam(learning_rate).
+
+    Returns:
+        The Keras `History`.
+    """
+    options = {"batch_size": batch_size, "seed": seed}
+    if model.input_kind == "pointwise":
+        options["negative_ratio"] = negative_ratio
+    dataset = pipelines.training_dataset(split, model.input_kind, **options)
+    model.compile(
+        optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+        steps_per_execution=steps_per_execution,
+    )
+    monitor, mode = monitor_for(split.protocol)
+    all_callbacks = [
+        EvaluationCallback(split, metrics=LOGGED_METRICS[split.protocol]),
+        keras.callbacks.EarlyStopping(
+            monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
+        ),
+        *callbacks,
+    ]
+    if log_dir is not None:
+        all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
+    return model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)

@@ -104,16 +104,15 @@ def run_model_test(model, split, batch_size=64, extra_skip=()):
     has the same weights layout, and that `score` returns one finite value
     per pair in every domain.
     """
-    options = {"batch_size": batch_size, "seed": 0}
-    if model.input_kind == "pointwise":
-        options["negative_ratio"] = 2
-    dataset = pipelines.training_dataset(split, model.input_kind, **options)
+    model.prepare(split)
+    dataset = pipelines.training_dataset(split, model.input_kind, batch_size=batch_size, negative_ratio=2, seed=0)
     batch = next(iter(dataset))
     x = batch[0]
     y = batch[1] if len(batch) > 1 else None
+    sample_weight = batch[2] if len(batch) > 2 else None
     with tf.GradientTape() as tape:
         y_pred = model(x, training=True)
-        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, training=True)
+        loss = model.compute_loss(x=x, y=y, y_pred=y_pred, sample_weight=sample_weight, training=True)
     assert np.isfinite(float(loss)), "loss is not finite"
     gradients = tape.gradient(loss, model.trainable_weights)
     for weight, gradient in zip(model.trainable_weights, gradients, strict=True):

@@ -58,7 +58,7 @@ class MLPTower(keras.layers.Layer):
             keras.layers.Dense(
                 units,
                 activation=self.activation,
-                kernel_initializer=self.kernel_initializer,
+                kernel_initializer=_fresh(self.kernel_initializer),
                 kernel_regularizer=self.kernel_regularizer,
                 name=f"fc_{index + 1}",
             )
@@ -66,7 +66,7 @@ class MLPTower(keras.layers.Layer):
         ]
         self.dropouts = [keras.layers.Dropout(dropout) for _ in hidden_units]
         self.prediction = keras.layers.Dense(
-            1, kernel_initializer=self.kernel_initializer, name="prediction"
+            1, kernel_initializer=_fresh(self.kernel_initializer), name="prediction"
         )
 
     def build(self, input_shape):
@@ -97,3 +97,8 @@ class MLPTower(keras.layers.Layer):
             }
         )
         return config
+
+
+def _fresh(initializer):
+    """A new instance per weight: one unseeded instance repeats its draw for equal shapes."""
+    return keras.initializers.get(keras.initializers.serialize(initializer))

@@ -9,6 +9,7 @@ import dataclasses
 
 from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdr_model import CDRModel, PointwiseModel
+from tfcdr.models.conet import CoNet
 from tfcdr.models.ncf_mlp import NCFMLP
 
 TRAINING_DEFAULTS = {
@@ -55,6 +56,18 @@ MODELS = {
         {"learning_rate": 5e-3, "batch_size": 1024},
         "BPR matrix factorization per domain (pairwise logistic loss)",
     ),
+    "conet": ModelSpec(
+        CoNet,
+        {},
+        {"batch_size": 128},
+        "CoNet: two MLP towers (shared user embedding) joined by cross units on every layer, eq. 7",
+    ),
+    "conet-lasso": ModelSpec(
+        CoNet,
+        {"lasso_weight": 1e-3},
+        {"batch_size": 128},
+        "CoNet-lasso: CoNet with an L1 (lasso) penalty on the task relationship matrices, eq. 8",
+    ),
 }
 
 
@@ -92,4 +105,4 @@ def build_model(name, split, **model_kwargs):
     )
 
 
-__all__ = ["BPRMF", "CDRModel", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "split_config"]
+__all__ = ["BPRMF", "CDRModel", "CoNet", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "split_config"]

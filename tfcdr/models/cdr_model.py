@@ -56,6 +56,19 @@ class CDRModel(keras.Model):
         # the input shape, which lets a saved model reload without data.
         self.built = True
 
+    def prepare(self, split):
+        """Sets state that comes from the data rather than from training.
+
+        Called by `tfcdr.training.fit_model` before training. Models that
+        need, e.g., users' training histories (autoencoders) or which users
+        are in several domains keep them in non-trainable weights filled
+        here, so the constructor still takes plain sizes only and a `.keras`
+        file restores the state. The default does nothing.
+
+        Args:
+            split: the `tfcdr.data.splits.Split` the model is trained on.
+        """
+
     def check_domain(self, domain):
         if domain not in self.num_items:
             raise DataError(f"unknown domain {domain!r}; the model has {self.domains}")

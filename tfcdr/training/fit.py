@@ -58,10 +58,10 @@ def fit_model(
     Returns:
         The Keras `History`.
     """
-    options = {"batch_size": batch_size, "seed": seed}
-    if model.input_kind == "pointwise":
-        options["negative_ratio"] = negative_ratio
-    dataset = pipelines.training_dataset(split, model.input_kind, **options)
+    model.prepare(split)
+    dataset = pipelines.training_dataset(
+        split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
+    )
     model.compile(
         optimizer=optimizer or keras.optimizers.Adam(learning_rate),
         steps_per_execution=steps_per_execution,

@@ -6,9 +6,13 @@ Measures, in one process:
    `tfcdr.data.pipelines.pointwise` (per-epoch negative sampling), compiled
    as `tfcdr.training.fit_model` compiles it, against a bare Keras reference:
    a functional model of the same size fitted on in-memory numpy arrays
-   holding the examples of one tfcdr epoch (negatives sampled once). One
-   domain (the target) only; the first epoch (tracing) is not timed. The
-   pipeline alone is timed too, to show where the time goes.
+   holding the examples of one tfcdr epoch (negatives sampled once), and
+   against `NCFMLP.fit` on those same arrays ("model-only"), which splits
+   any gap into the pipeline's share and the model's. One domain (the
+   target) only; the first epoch of every fit (tracing) is not timed. Wall
+   time and the process's CPU time are both reported: on a shared machine
+   the CPU time is the steadier measure of the work done. The pipeline
+   alone is timed too.
 2. `tfcdr.evaluation.evaluate` time on the test set of a full-ranking split
    over all users, and of a loo-sampled split of the same data.
 
@@ -66,7 +70,13 @@ def parse_args(argv=None):
     )
     parser.add_argument("--data-dir", default=None, help="data folder for --dataset ml1m-genre")
     parser.add_argument("--batch-sizes", type=int, nargs="+", default=[256, 4096])
-    parser.add_argument("--epochs", type=int, default=2, help="timed epochs after the untimed first one")
+    parser.add_argument("--epochs", type=int, default=2, help="timed epochs per fit, after its untimed first one")
+    parser.add_argument(
+        "--repeats",
+        type=int,
+        default=2,
+        help="fits per variant and batch size, order rotated; the median epoch is reported",
+    )
     parser.add_argument("--steps-per-execution", type=int, default=16)
     parser.add_argument("--negative-ratio", type=int, default=4)
     parser.add_argument("--learning-rate", type=float, default=1e-3)
@@ -81,8 +91,8 @@ def parse_args(argv=None):
     parser.add_argument("--skip-evaluation", action="store_true", help="only time training")
     parser.add_argument("--markdown", default=None, help="append the results as a Markdown section to PATH")
     args = parser.parse_args(argv)
-    if args.epochs < 1:
-        parser.error("--epochs must be >= 1")
+    if args.epochs < 1 or args.repeats < 1:
+        parser.error("--epochs and --repeats must be >= 1")
     return args
 
 
@@ -154,18 +164,30 @@ def load_data(args, report):
     return data, f"synthetic, shaped like ml1m-genre (make_synthetic({options}, seed={args.seed}))"
 
 
+class Stopwatch:
+    """Wall time and CPU time of this process (all its threads) since `start`."""
+
+    def start(self):
+        self.wall, self.cpu = time.perf_counter(), time.process_time()
+        return self
+
+    def stop(self):
+        return time.perf_counter() - self.wall, time.process_time() - self.cpu
+
+
 class EpochTimer(keras.callbacks.Callback):
-    """Wall time of every epoch of one `fit`."""
+    """(wall, cpu) seconds of every epoch of one `fit`."""
 
     def __init__(self):
         super().__init__()
         self.seconds = []
+        self.watch = Stopwatch()
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.start = time.perf_counter()
+        self.watch.start()
 
     def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(time.perf_counter() - self.start)
+        self.seconds.append(self.watch.stop())
 
 
 def bare_reference(num_users, num_items, embedding_dim=32, hidden=(64, 32, 16, 8)):
@@ -184,125 +206,145 @@ def bare_reference(num_users, num_items, embedding_dim=32, hidden=(64, 32, 16, 8
     return keras.Model([user, item], keras.layers.Dense(1)(x), name="bare_ncf_mlp")
 
 
-def one_epoch_arrays(split, domain, args, batch_size):
-    """Examples of the tfcdr pipeline's first epoch as arrays, and the pass's time."""
-    dataset = pipelines.pointwise(
+def pointwise_dataset(split, domain, args, batch_size):
+    return pipelines.pointwise(
         split, domains=[domain], batch_size=batch_size, negative_ratio=args.negative_ratio, seed=args.seed
     )
+
+
+def one_epoch_arrays(split, domain, args, batch_size):
+    """Examples of the tfcdr pipeline's first epoch as arrays, and (wall, cpu) of 3 passes."""
+    dataset = pointwise_dataset(split, domain, args, batch_size)
     users, items, labels = [], [], []
-    start = time.perf_counter()
+    watch = Stopwatch().start()
     for x, y in dataset:
         users.append(x[domain][keys.USER_ID].numpy())
         items.append(x[domain][keys.ITEM_ID].numpy())
         labels.append(y[domain].numpy())
-    first = time.perf_counter() - start
-    start = time.perf_counter()
-    steps = sum(1 for _ in dataset)
-    second = time.perf_counter() - start
+    passes = [watch.stop()]
+    for _ in range(2):
+        watch.start()
+        for _ in dataset:
+            pass
+        passes.append(watch.stop())
     arrays = (np.concatenate(users), np.concatenate(items), np.concatenate(labels))
-    return arrays, steps, first, second
+    return arrays, len(labels), passes
 
 
-def mean_timed(seconds):
-    timed = seconds[1:]
-    return float(np.mean(timed)), timed
-
-
-def train_tfcdr(split, domain, args, batch_size):
-    keras.utils.set_random_seed(args.seed)
-    model = NCFMLP([domain], split.num_users, {domain: split.num_items[domain]})
+def compiled(model, args, **options):
     # As tfcdr.training.fit_model compiles it.
     model.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate), steps_per_execution=args.steps_per_execution
+        optimizer=keras.optimizers.Adam(args.learning_rate), steps_per_execution=args.steps_per_execution, **options
     )
-    dataset = pipelines.pointwise(
-        split, domains=[domain], batch_size=batch_size, negative_ratio=args.negative_ratio, seed=args.seed
-    )
-    timer = EpochTimer()
-    model.fit(dataset, epochs=1 + args.epochs, verbose=0, shuffle=False, callbacks=[timer])
-    return timer.seconds
+    return model
 
 
-def train_bare(split, domain, args, batch_size, arrays):
+def fit_variant(name, split, domain, args, batch_size, arrays):
+    """(wall, cpu) seconds of each epoch of one fit of a variant."""
     keras.utils.set_random_seed(args.seed)
     users, items, labels = arrays
-    model = bare_reference(split.num_users, split.num_items[domain])
-    model.compile(
-        optimizer=keras.optimizers.Adam(args.learning_rate),
-        loss=keras.losses.BinaryCrossentropy(from_logits=True),
-        steps_per_execution=args.steps_per_execution,
-    )
     timer = EpochTimer()
-    model.fit(
-        x=[users, items],
-        y=labels[:, None],
-        batch_size=batch_size,
-        epochs=1 + args.epochs,
-        shuffle=True,
-        verbose=0,
-        callbacks=[timer],
-    )
+    common = {"epochs": 1 + args.epochs, "verbose": 0, "callbacks": [timer]}
+    if name == "bare":
+        model = compiled(
+            bare_reference(split.num_users, split.num_items[domain]),
+            args,
+            loss=keras.losses.BinaryCrossentropy(from_logits=True),
+        )
+        model.fit(x=[users, items], y=labels[:, None], batch_size=batch_size, shuffle=True, **common)
+        return timer.seconds
+    model = compiled(NCFMLP([domain], split.num_users, {domain: split.num_items[domain]}), args)
+    if name == "tfcdr":
+        model.fit(pointwise_dataset(split, domain, args, batch_size), shuffle=False, **common)
+    else:  # the tfcdr model fed like the bare one: isolates the pipeline's share
+        x = {domain: {keys.USER_ID: users, keys.ITEM_ID: items}}
+        model.fit(x=x, y={domain: labels}, batch_size=batch_size, shuffle=True, **common)
     return timer.seconds
 
 
 def numpy_sampling_seconds(split, domain, args):
-    """Time of the negative sampling a pointwise epoch does (numpy only)."""
+    """CPU time of the negative sampling a pointwise epoch does (numpy only)."""
     part = split.domains[domain]
     users = part.train["user"].to_numpy(np.int64)
     rng = np.random.default_rng([args.seed, 99])
-    start = time.perf_counter()
+    start = time.process_time()
     sample_negatives(rng, users, part.known, args.negative_ratio)
-    return time.perf_counter() - start
+    return time.process_time() - start
+
+
+VARIANTS = {
+    "tfcdr": "NCFMLP.fit(pipelines.pointwise(...))",
+    "bare": "functional Keras model, fit(numpy, shuffle=True)",
+    "model-only": "NCFMLP.fit(numpy dicts, shuffle=True)",
+}
 
 
 def measure_training(split, domain, args, report):
     positives = len(split.domains[domain].train)
     report.say(f"\n== 1. NCF-MLP training throughput, domain {domain!r} only ==")
     report.say(
-        f"{positives:,} training positives x (1 + {args.negative_ratio} negatives) per epoch; "
+        f"{positives:,} training positives x (1 + {args.negative_ratio}) examples per epoch; "
         f"steps_per_execution={args.steps_per_execution}; Adam(lr={args.learning_rate:g}); "
-        f"1 untimed + {args.epochs} timed epochs"
+        f"{args.repeats} fits per variant (order rotated), each 1 untimed + {args.epochs} timed epochs"
+    )
+    for name, what in VARIANTS.items():
+        report.say(f"  {name:10s}: {what}")
+    report.say(
+        "  ex/s = examples / median epoch wall time; ex/cpu-s = examples / median epoch CPU time of "
+        "this process (all threads), which other processes' load disturbs far less"
     )
     sampling = numpy_sampling_seconds(split, domain, args)
-    report.say(f"numpy negative sampling of one epoch alone (sample_negatives): {sampling:.3f} s")
+    report.say(f"negative sampling of one epoch alone (tfcdr.data.sampling.sample_negatives): {sampling:.3f} cpu-s")
     report.md("### Training throughput (NCF-MLP, one domain)")
     report.md()
     report.md(
         f"{positives:,} positives of domain `{domain}` x (1 + {args.negative_ratio}) examples per epoch, "
-        f"steps_per_execution={args.steps_per_execution}, first epoch untimed, mean of {args.epochs} "
-        f"timed epochs. Negative sampling of one epoch alone (numpy): {sampling:.3f} s."
+        f"steps_per_execution={args.steps_per_execution}; {args.repeats} fits per variant, each 1 untimed + "
+        f"{args.epochs} timed epochs; median epoch. tfcdr = `NCFMLP.fit(pipelines.pointwise(...))`; "
+        "bare = functional Keras model of the same size, `fit(numpy, shuffle=True)` on one tfcdr epoch's "
+        "examples; model-only = `NCFMLP.fit` on those numpy arrays. cpu-s = CPU time of the process. "
+        f"Negative sampling of one epoch alone: {sampling:.3f} cpu-s."
     )
     report.md()
     report.md(
-        "| batch | examples/epoch | tfcdr ex/s | bare Keras ex/s | tfcdr/bare | "
-        "pipeline alone ex/s (1st / 2nd pass) |"
+        "| batch | tfcdr ex/s | bare ex/s | model-only ex/s | tfcdr/bare (wall) | "
+        "tfcdr/bare (cpu) | pipeline alone: wall s, cpu s per epoch |"
     )
-    report.md("|---:|---:|---:|---:|---:|---:|")
+    report.md("|---:|---:|---:|---:|---:|---:|---:|")
+    names = list(VARIANTS)
     for batch_size in args.batch_sizes:
-        arrays, steps, first, second = one_epoch_arrays(split, domain, args, batch_size)
+        arrays, steps, passes = one_epoch_arrays(split, domain, args, batch_size)
         examples = len(arrays[0])
         report.say(f"\n-- batch {batch_size}: {examples:,} examples, {steps} steps per epoch --")
         report.say(
-            f"pipeline alone (iterate the tf.data dataset, no model): 1st pass {first:.2f} s "
-            f"({examples / first:,.0f} ex/s), 2nd pass {second:.2f} s ({examples / second:,.0f} ex/s)"
+            "pipeline alone (iterate the tf.data dataset, no model), 3 passes: "
+            + ", ".join(f"{wall:.2f} s wall / {cpu:.2f} cpu-s" for wall, cpu in passes)
         )
-        tfcdr_seconds = train_tfcdr(split, domain, args, batch_size)
-        bare_seconds = train_bare(split, domain, args, batch_size, arrays)
-        tfcdr_mean, tfcdr_timed = mean_timed(tfcdr_seconds)
-        bare_mean, bare_timed = mean_timed(bare_seconds)
-        tfcdr_rate, bare_rate = examples / tfcdr_mean, examples / bare_mean
-        for name, seconds, timed, rate in (
-            ("tfcdr", tfcdr_seconds, tfcdr_timed, tfcdr_rate),
-            ("bare ", bare_seconds, bare_timed, bare_rate),
-        ):
+        runs = {name: [] for name in names}
+        for repeat in range(args.repeats):
+            # Rotate the order so drifting load hits every variant alike.
+            for name in names[repeat % 3 :] + names[: repeat % 3]:
+                runs[name].append(fit_variant(name, split, domain, args, batch_size, arrays))
+        wall_rate, cpu_rate = {}, {}
+        for name, fits in runs.items():
+            timed = [epoch for seconds in fits for epoch in seconds[1:]]
+            walls, cpus = [w for w, _ in timed], [c for _, c in timed]
+            wall_rate[name] = examples / float(np.median(walls))
+            cpu_rate[name] = examples / float(np.median(cpus))
             report.say(
-                f"{name}: warm-up epoch {seconds[0]:.2f} s; timed epochs "
-                f"{', '.join(f'{s:.2f}' for s in timed)} s -> {rate:,.0f} examples/s"
+                f"{name:10s}: warm-up {', '.join(f'{f[0][0]:.2f}' for f in fits)} s; timed wall "
+                f"{', '.join(f'{w:.2f}' for w in walls)} s, cpu {', '.join(f'{c:.2f}' for c in cpus)} s "
+                f"-> {wall_rate[name]:,.0f} ex/s, {cpu_rate[name]:,.0f} ex/cpu-s"
             )
-        report.say(f"ratio tfcdr/bare at batch {batch_size}: {tfcdr_rate / bare_rate:.2f}")
+        wall_ratio = wall_rate["tfcdr"] / wall_rate["bare"]
+        cpu_ratio = cpu_rate["tfcdr"] / cpu_rate["bare"]
+        report.say(f"ratio tfcdr/bare at batch {batch_size}: {wall_ratio:.2f} (wall), {cpu_ratio:.2f} (cpu)")
+        pipeline_wall = float(np.median([w for w, _ in passes[1:]]))
+        pipeline_cpu = float(np.median([c for _, c in passes[1:]]))
         report.md(
-            f"| {batch_size} | {examples:,} | {tfcdr_rate:,.0f} | {bare_rate:,.0f} | "
-            f"{tfcdr_rate / bare_rate:.2f} | {examples / first:,.0f} / {examples / second:,.0f} |"
+            f"| {batch_size} | {wall_rate['tfcdr']:,.0f} | {wall_rate['bare']:,.0f} | "
+            f"{wall_rate['model-only']:,.0f} | {wall_ratio:.2f} | {cpu_ratio:.2f} | "
+            f"{pipeline_wall:.2f}, {pipeline_cpu:.2f} |"
         )
     report.md()
 

@@ -66,10 +66,12 @@ def sample_negatives(rng, users, known, count, distinct=False):
     if (available <= 0).any():
         user = users[np.argmax(available <= 0)]
         raise ValueError(f"user {user} knows every item of the domain; no negative to sample")
+    if not distinct:
+        return _with_replacement(rng, users, known, count)
     out = np.empty((len(users), count), np.int64)
     # Rejection sampling is fast when a user knows few items; users left with
     # few unseen items (or still short after a few rounds) are done exactly.
-    hard = distinct & (available < 2 * count)
+    hard = available < 2 * count
     todo = np.flatnonzero(~hard)
     width = count + max(8, count // 2)
     rounds = 0
@@ -96,6 +98,24 @@ def sample_negatives(rng, users, known, count, distinct=False):
     rest = np.concatenate([np.flatnonzero(hard), todo])
     if len(rest):
         out[rest] = _exact(rng, users[rest], known, count, distinct)
+    return out
+
+
+def _with_replacement(rng, users, known, count, max_rounds=30):
+    """Independent uniform draws among unseen items: redraw only the known hits."""
+    flat_users = np.repeat(users, count)
+    out = rng.integers(0, known.num_items, size=len(flat_users))
+    todo = np.flatnonzero(known.contains(flat_users, out))
+    for _ in range(max_rounds):
+        if not len(todo):
+            break
+        out[todo] = rng.integers(0, known.num_items, size=len(todo))
+        todo = todo[known.contains(flat_users[todo], out[todo])]
+    out = out.reshape(len(users), count)
+    if len(todo):
+        # Users who know nearly every item: finish their rows exactly.
+        rows = np.unique(todo // count)
+        out[rows] = _exact(rng, users[rows], known, count, distinct=False)
     return out
 
 

@@ -8,8 +8,11 @@ Adding a method means adding one entry here.
 import dataclasses
 
 from tfcdr.models.bpr_mf import BPRMF
+from tfcdr.models.cdfm import CDFM
 from tfcdr.models.cdr_model import CDRModel, PointwiseModel
+from tfcdr.models.cmf import CMF
 from tfcdr.models.conet import CoNet
+from tfcdr.models.emcdr import EMCDR
 from tfcdr.models.ncf_mlp import NCFMLP
 
 TRAINING_DEFAULTS = {
@@ -30,6 +33,7 @@ class ModelSpec:
     preset: dict
     training: dict
     description: str
+    protocol_presets: dict = dataclasses.field(default_factory=dict)
 
     def training_options(self, **overrides):
         options = {**TRAINING_DEFAULTS, **self.training}
@@ -68,13 +72,33 @@ MODELS = {
         {"batch_size": 128},
         "CoNet-lasso: CoNet with an L1 (lasso) penalty on the task relationship matrices, eq. 8",
     ),
+    "cmf": ModelSpec(
+        CMF,
+        {},
+        {"learning_rate": 5e-3, "batch_size": 1024},
+        "CMF: user factors shared across domains, per-domain items (loss_type bce|mse|bpr, auxiliary_weight)",
+        protocol_presets={"rating": {"loss_type": "mse"}},
+    ),
+    "emcdr": ModelSpec(
+        EMCDR,
+        {},
+        {"learning_rate": 5e-3, "batch_size": 1024},
+        "EMCDR: per-domain BPR-MF plus an MLP map of source to target user factors for cold-start users",
+    ),
+    "cdfm": ModelSpec(
+        CDFM,
+        {},
+        {"learning_rate": 1e-2, "batch_size": 1024},
+        "FM on merged domains: user, item and domain fields (+ optional side features); loss_type bce|mse",
+        protocol_presets={"rating": {"loss_type": "mse"}},
+    ),
 }
 
 
 def split_config(name, config):
     """Splits a flat hyperparameter dict into (model kwargs, training options)."""
     spec = get_spec(name)
-    model_kwargs = {**spec.preset}
+    model_kwargs = {}
     training = {}
     for key, value in (config or {}).items():
         if key in TRAINING_DEFAULTS:
@@ -95,7 +119,9 @@ def get_spec(name):
 def build_model(name, split, **model_kwargs):
     """Builds zoo model `name` sized for `split`'s users, items and domains."""
     spec = get_spec(name)
-    kwargs = {**spec.preset, **model_kwargs}
+    # The protocol can decide a preset's loss (e.g. MSE under "rating");
+    # explicit arguments still win.
+    kwargs = {**spec.preset, **spec.protocol_presets.get(split.protocol, {}), **model_kwargs}
     return spec.cls(
         domains=split.domain_names,
         num_users=split.num_users,
@@ -105,4 +131,4 @@ def build_model(name, split, **model_kwargs):
     )
 
 
-__all__ = ["BPRMF", "CDRModel", "CoNet", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "split_config"]
+__all__ = ["BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "EMCDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "split_config"]

@@ -1,11 +1,10 @@
 """BPR-MF: matrix factorization trained with the pairwise BPR loss."""
 
-import keras
 import keras_rs
 from keras import ops
 
 from tfcdr.data import keys
-from tfcdr.models.cdr_model import CDRModel
+from tfcdr.models.cdr_model import CDRModel, normal_embedding
 from tfcdr.serialization import register
 
 
@@ -39,15 +38,7 @@ class BPRMF(CDRModel):
         self.pair_loss = keras_rs.losses.PairwiseLogisticLoss()
 
         def embedding(count, dim, name, stddev=0.1):
-            layer = keras.layers.Embedding(
-                count,
-                dim,
-                embeddings_initializer=keras.initializers.RandomNormal(stddev=stddev),
-                embeddings_regularizer=keras.regularizers.L2(self.l2) if self.l2 else None,
-                name=name,
-            )
-            layer.build()
-            return layer
+            return normal_embedding(count, dim, name, stddev, self.l2)
 
         shared = embedding(self.num_users, self.embedding_dim, "user_factors") if self.share_users else None
         self.user_factors = {

@@ -7,6 +7,19 @@ from tfcdr.data import keys
 from tfcdr.errors import DataError
 
 
+def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
+    """A built `keras.layers.Embedding` with N(0, stddev^2) init and optional L2."""
+    layer = keras.layers.Embedding(
+        count,
+        dim,
+        embeddings_initializer=keras.initializers.RandomNormal(stddev=stddev),
+        embeddings_regularizer=keras.regularizers.L2(l2) if l2 else None,
+        name=name,
+    )
+    layer.build()
+    return layer
+
+
 class CDRModel(keras.Model):
     """Base class of tfcdr models.
 
@@ -104,10 +117,6 @@ class CDRModel(keras.Model):
         """Updates the per-domain loss trackers shown as `<domain>_loss` in logs."""
         for domain, value in losses.items():
             self.domain_trackers[domain].update_state(value)
-
-    @property
-    def metrics(self):
-        return super().metrics + list(self.domain_trackers.values())
 
     def regularization_loss(self):
         return ops.sum(self.losses) if self.losses else 0.0

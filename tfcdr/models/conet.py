@@ -6,7 +6,7 @@ from keras import ops
 from tfcdr.data import keys
 from tfcdr.data.paired import paired_item_key
 from tfcdr.layers.cross_unit import CrossUnit
-from tfcdr.models.cdr_model import PointwiseModel
+from tfcdr.models.cdr_model import PointwiseModel, normal_embedding
 from tfcdr.serialization import register
 
 
@@ -111,14 +111,7 @@ class CoNet(PointwiseModel):
         self.embedding_stddev = float(embedding_stddev)
 
         def embedding(count, name):
-            layer = keras.layers.Embedding(
-                count,
-                self.embedding_dim,
-                embeddings_initializer=keras.initializers.RandomNormal(stddev=self.embedding_stddev),
-                name=name,
-            )
-            layer.build()
-            return layer
+            return normal_embedding(count, self.embedding_dim, name, self.embedding_stddev)
 
         # P is shared (task-shared parameters); Q_d, W_d and the heads are per domain.
         self.user_embedding = embedding(self.num_users, "user_embedding")

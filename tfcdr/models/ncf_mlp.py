@@ -1,10 +1,9 @@
 """NCF-MLP: the multilayer perceptron of neural collaborative filtering."""
 
-import keras
 from keras import ops
 
 from tfcdr.layers.mlp_tower import MLPTower
-from tfcdr.models.cdr_model import PointwiseModel
+from tfcdr.models.cdr_model import PointwiseModel, normal_embedding
 from tfcdr.serialization import register
 
 
@@ -64,15 +63,7 @@ class NCFMLP(PointwiseModel):
         self.embedding_stddev = float(embedding_stddev)
 
         def embedding(count, name):
-            layer = keras.layers.Embedding(
-                count,
-                self.embedding_dim,
-                embeddings_initializer=keras.initializers.RandomNormal(stddev=self.embedding_stddev),
-                embeddings_regularizer=keras.regularizers.L2(self.l2) if self.l2 else None,
-                name=name,
-            )
-            layer.build()
-            return layer
+            return normal_embedding(count, self.embedding_dim, name, self.embedding_stddev, self.l2)
 
         def tower(name):
             layer = MLPTower(self.hidden_units, dropout=self.dropout, name=name)

@@ -1,0 +1,15 @@
+"""Train and evaluate `cmf` (see `tfcdr models`); options as `tfcdr train`.
+
+The loss follows `loss_type` ("bce" by default); under the rating protocol
+pass `--config` with `{"loss_type": "mse"}`.
+
+Example:
+    python trainers/train_cmf.py --dataset ml1m-genre --seed 0 --output runs/cmf
+"""
+
+import sys
+
+from common import run
+
+if __name__ == "__main__":
+    sys.exit(run("cmf"))

@@ -40,7 +40,7 @@ def build_parser():
     evaluate.add_argument("--subset", default="test", choices=["valid", "test"])
 
     compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
-    compare.add_argument("--models", default=None, help="comma-separated names (default: every registered model)")
+    compare.add_argument("--models", default=None, help="comma-separated names (default: every registered method, ablations aside)")
     _add_data_options(compare)
     compare.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
     compare.add_argument("--epochs", type=int, default=None)
@@ -124,9 +124,9 @@ def _run(args):
         print(json.dumps(evaluate(model, split, subset=args.subset), indent=2))
         return 0
     if args.command == "compare":
-        from tfcdr.models import MODELS
+        from tfcdr.models import MODELS, main_job_models
 
-        models = args.models.split(",") if args.models else list(MODELS)
+        models = args.models.split(",") if args.models else main_job_models()
         unknown = [m for m in models if m not in MODELS]
         if unknown:
             raise DataError(f"unknown models {unknown}; choose from {sorted(MODELS)}")

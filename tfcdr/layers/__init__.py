@@ -2,5 +2,10 @@
 
 from tfcdr.layers.cross_unit import CrossUnit
 from tfcdr.layers.mlp_tower import MLPTower
+from tfcdr.layers.mmd import MMD
+from tfcdr.layers.sampling import Sampling
+from tfcdr.layers.shared_vae import SharedVAE
+from tfcdr.layers.vae_decoder import VAEDecoder
+from tfcdr.layers.vae_encoder import VAEEncoder
 
-__all__ = ["CrossUnit", "MLPTower"]
+__all__ = ["CrossUnit", "MLPTower", "MMD", "Sampling", "SharedVAE", "VAEDecoder", "VAEEncoder"]

@@ -14,6 +14,7 @@ from tfcdr.models.cmf import CMF
 from tfcdr.models.conet import CoNet
 from tfcdr.models.emcdr import EMCDR
 from tfcdr.models.ncf_mlp import NCFMLP
+from tfcdr.models.shared_vae_cdr import MOVIELENS_TRAINING, PRESETS, SharedVAECDR
 
 TRAINING_DEFAULTS = {
     "epochs": 20,
@@ -34,6 +35,9 @@ class ModelSpec:
     training: dict
     description: str
     protocol_presets: dict = dataclasses.field(default_factory=dict)
+    # False for ablations and variants that need inputs the synthetic
+    # default lacks: `tfcdr compare` without --models runs the others.
+    main_job: bool = True
 
     def training_options(self, **overrides):
         options = {**TRAINING_DEFAULTS, **self.training}
@@ -92,7 +96,67 @@ MODELS = {
         "FM on merged domains: user, item and domain fields (+ optional side features); loss_type bce|mse",
         protocol_presets={"rating": {"loss_type": "mse"}},
     ),
+    "sharedvae": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae"],
+        MOVIELENS_TRAINING,
+        "SharedVAE: source and target VAEs linked at the latent layer (eq. 6), beta and MMD (n-256-128)",
+    ),
+    "sharedvae-single0": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-single0"],
+        MOVIELENS_TRAINING,
+        "SharedVAE ablation Single0: target-only VAE, beta = 0",
+        main_job=False,
+    ),
+    "sharedvae-single": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-single"],
+        MOVIELENS_TRAINING,
+        "SharedVAE ablation Single: target-only VAE, beta > 0",
+        main_job=False,
+    ),
+    "sharedvae-merged0": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-merged0"],
+        MOVIELENS_TRAINING,
+        "SharedVAE ablation Merged0: one VAE on concatenated domains, beta = 0",
+        main_job=False,
+    ),
+    "sharedvae-merged": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-merged"],
+        MOVIELENS_TRAINING,
+        "SharedVAE ablation Merged: one VAE on concatenated domains, beta > 0",
+        main_job=False,
+    ),
+    "sharedvae-mmd0": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-mmd0"],
+        MOVIELENS_TRAINING,
+        "SharedVAE ablation MMD0: no MMD term",
+        main_job=False,
+    ),
+    "sharedvae-coldstart": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-coldstart"],
+        MOVIELENS_TRAINING,
+        "SharedVAE cold-start model (sec. 6): target decoder reads the mapped source latent",
+        main_job=False,
+    ),
+    "sharedvae-aux": ModelSpec(
+        SharedVAECDR,
+        PRESETS["sharedvae-aux"],
+        MOVIELENS_TRAINING,
+        "SharedVAE with a user-feature sub-encoder (sec. 7; needs auxiliary_dim)",
+        main_job=False,
+    ),
 }
+
+
+def main_job_models():
+    """Names `tfcdr compare` runs when no --models are given."""
+    return [name for name, spec in MODELS.items() if spec.main_job]
 
 
 def split_config(name, config):
@@ -131,4 +195,4 @@ def build_model(name, split, **model_kwargs):
     )
 
 
-__all__ = ["BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "EMCDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "split_config"]
+__all__ = ["BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "EMCDR", "SharedVAECDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "main_job_models", "split_config"]

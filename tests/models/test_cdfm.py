@@ -1,10 +1,8 @@
 import numpy as np
-import pandas as pd
 import pytest
 
 from tests.test_case import run_model_saving_test, run_model_test, tiny_split
-from tfcdr.data.cross_domain_data import CrossDomainData
-from tfcdr.models.cdfm import CDFM, encode_side_features
+from tfcdr.models.cdfm import CDFM
 
 
 def _model(loss_type="bce", side=False, **kwargs):
@@ -97,24 +95,3 @@ def test_side_feature_shapes_are_checked():
         model.set_side_features(item_features={"source": np.zeros((3, 2))})
 
 
-def test_encode_side_features_one_hot_multi_hot_and_numbers():
-    interactions = pd.DataFrame(
-        {"user": ["a", "b", "c"], "item": ["x", "y", "z"], "rating": 1.0}
-    )
-    users = pd.DataFrame(
-        {"gender": ["F", "M", None], "review": ["long text", "more", "words"]},
-        index=["a", "b", "c"],
-    )
-    items = pd.DataFrame(
-        {"genres": ["Action|Comedy", "Drama", None], "year": [1990, 2000, 2010]},
-        index=["x", "y", "z"],
-    )
-    data = CrossDomainData.from_frames(
-        "toy", {"d": interactions}, user_features=users, item_features={"d": items}
-    )
-    user_array, item_arrays = encode_side_features(data, max_categories=2)
-    # gender one-hot (missing -> zeros); review text (3 distinct > 2) left out.
-    np.testing.assert_array_equal(user_array, [[1, 0], [0, 1], [0, 0]])
-    genres, year = item_arrays["d"][:, :3], item_arrays["d"][:, 3]
-    np.testing.assert_array_equal(genres, [[1, 1, 0], [0, 0, 1], [0, 0, 0]])
-    np.testing.assert_allclose(year, [-1.0, 0.0, 1.0], rtol=1e-5)

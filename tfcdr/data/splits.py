@@ -103,7 +103,12 @@ class DomainSplit:
 
 @dataclasses.dataclass
 class Split:
-    """A dataset split under one protocol and seed; see the module docstring."""
+    """A dataset split under one protocol and seed; see the module docstring.
+
+    It also carries the dataset's raw feature tables (`user_features`, and
+    `item_features` per domain), which `tfcdr.data.features.encode_features`
+    turns into matrices for the models that read features.
+    """
 
     dataset: str
     protocol: str
@@ -115,6 +120,8 @@ class Split:
     item_vocabs: dict
     options: dict = dataclasses.field(default_factory=dict)
     notes: list = dataclasses.field(default_factory=list)
+    user_features: object = None
+    item_features: dict = dataclasses.field(default_factory=dict)
 
     @property
     def domain_names(self):
@@ -183,6 +190,8 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
         user_vocab=data.user_vocab,
         item_vocabs={name: d.item_vocab for name, d in data.domains.items()},
         options=dict(options),
+        user_features=data.user_features,
+        item_features={n: d.item_features for n, d in data.domains.items() if d.item_features is not None},
     )
     builders[protocol](data, split, np.random.default_rng(seed), **options)
     for note in split.notes:

@@ -12,6 +12,7 @@ from tfcdr.models.cdfm import CDFM
 from tfcdr.models.cdr_model import CDRModel, PointwiseModel
 from tfcdr.models.cmf import CMF
 from tfcdr.models.conet import CoNet
+from tfcdr.models.ddtcdr import DDTCDR
 from tfcdr.models.emcdr import EMCDR
 from tfcdr.models.ncf_mlp import NCFMLP
 from tfcdr.models.shared_vae_cdr import MOVIELENS_TRAINING, PRESETS, SharedVAECDR
@@ -38,6 +39,9 @@ class ModelSpec:
     # False for ablations and variants that need inputs the synthetic
     # default lacks: `tfcdr compare` without --models runs the others.
     main_job: bool = True
+    # Constructor arguments filled from the split's encoded feature widths:
+    # any of "user_feature_dim", "item_feature_dims", "auxiliary_dim".
+    feature_args: tuple = ()
 
     def training_options(self, **overrides):
         options = {**TRAINING_DEFAULTS, **self.training}
@@ -96,6 +100,29 @@ MODELS = {
         "FM on merged domains: user, item and domain fields (+ optional side features); loss_type bce|mse",
         protocol_presets={"rating": {"loss_type": "mse"}},
     ),
+    "ddtcdr": ModelSpec(
+        DDTCDR,
+        {},
+        {"batch_size": 512, "learning_rate": 2e-3},
+        "DDTCDR: per-domain NCF rating networks, dual transfer through an orthogonal X (alpha 0.03); rating protocol",
+        main_job=False,
+    ),
+    "ncf-rating": ModelSpec(
+        DDTCDR,
+        {"transfer_rate": 0.0},
+        {"batch_size": 512, "learning_rate": 2e-3},
+        "NCF rating baseline: DDTCDR's rating network per domain with alpha = 0",
+        main_job=False,
+    ),
+    "cdfm-features": ModelSpec(
+        CDFM,
+        {},
+        {"learning_rate": 1e-2, "batch_size": 1024},
+        "CDFM with the dataset's user and item side features as extra fields (e.g. MovieLens demographics, genres)",
+        protocol_presets={"rating": {"loss_type": "mse"}},
+        main_job=False,
+        feature_args=("user_feature_dim", "item_feature_dims"),
+    ),
     "sharedvae": ModelSpec(
         SharedVAECDR,
         PRESETS["sharedvae"],
@@ -148,8 +175,9 @@ MODELS = {
         SharedVAECDR,
         PRESETS["sharedvae-aux"],
         MOVIELENS_TRAINING,
-        "SharedVAE with a user-feature sub-encoder (sec. 7; needs auxiliary_dim)",
+        "SharedVAE with a user-feature sub-encoder (sec. 7; width from the dataset's user features)",
         main_job=False,
+        feature_args=("auxiliary_dim",),
     ),
 }
 
@@ -172,6 +200,18 @@ def split_config(name, config):
     return model_kwargs, spec.training_options(**training)
 
 
+def _feature_sizes(name, split, wanted):
+    from tfcdr.data.features import encode_features
+    from tfcdr.errors import DataError
+
+    tables = encode_features(split)
+    sizes = tables.sizes(split.domain_names)
+    sizes["auxiliary_dim"] = sizes["user_feature_dim"]
+    if not any(sizes[k] if k != "item_feature_dims" else any(sizes[k]) for k in wanted):
+        raise DataError(f"model {name!r} reads features, but dataset {split.dataset!r} has none")
+    return {k: sizes[k] for k in wanted}
+
+
 def get_spec(name):
     from tfcdr.errors import DataError
 
@@ -185,7 +225,8 @@ def build_model(name, split, **model_kwargs):
     spec = get_spec(name)
     # The protocol can decide a preset's loss (e.g. MSE under "rating");
     # explicit arguments still win.
-    kwargs = {**spec.preset, **spec.protocol_presets.get(split.protocol, {}), **model_kwargs}
+    features = _feature_sizes(name, split, spec.feature_args) if spec.feature_args else {}
+    kwargs = {**spec.preset, **spec.protocol_presets.get(split.protocol, {}), **features, **model_kwargs}
     return spec.cls(
         domains=split.domain_names,
         num_users=split.num_users,
@@ -195,4 +236,4 @@ def build_model(name, split, **model_kwargs):
     )
 
 
-__all__ = ["BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "EMCDR", "SharedVAECDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "main_job_models", "split_config"]
+__all__ = ["BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "DDTCDR", "EMCDR", "SharedVAECDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "main_job_models", "split_config"]

@@ -5,7 +5,6 @@ import logging
 import keras
 import keras_rs
 import numpy as np
-import pandas as pd
 from keras import ops
 
 from tfcdr.models.cdr_model import PointwiseModel, normal_embedding
@@ -220,6 +219,22 @@ class CDFM(PointwiseModel):
             + self.regularization_loss()
         )
 
+    def prepare(self, split):
+        """Fills the side-feature tables from the split's feature tables.
+
+        They are encoded by `tfcdr.data.features.encode_features`, the same
+        encoding `build_model` measured the widths with.
+        """
+        if not self.user_feature_dim and not any(self.item_feature_dims.values()):
+            return
+        from tfcdr.data.features import encode_features
+
+        tables = encode_features(split)
+        self.set_side_features(
+            None if tables.users is None or not self.user_feature_dim else tables.users.matrix,
+            {d: e.matrix for d, e in tables.items.items() if e is not None and self.item_feature_dims.get(d)},
+        )
+
     def set_side_features(self, user_features=None, item_features=None):
         """Copies side-feature arrays into the model's lookup tables.
 
@@ -265,74 +280,3 @@ def _checked(array, shape, name):
             f"{name} has shape {array.shape}; the model expects {tuple(shape)}"
         )
     return array
-
-
-def encode_side_features(data, max_categories=32):
-    """Dense float32 side-feature arrays of a `CrossDomainData`, for `CDFM`.
-
-    Each column of `data.user_features` and of each domain's
-    `item_features` becomes: multi-hot over its tokens when it holds
-    "|"-separated strings (MovieLens genres); one-hot when it has at most
-    `max_categories` distinct values (gender, age code, occupation, zip
-    prefix); a standardized number when numeric with more (year; missing ->
-    mean). Other columns (free text such as review_text) are left out and
-    logged. Missing rows are all zeros. The rule looks at each table on its
-    own: with the default 32, ML-1M's 7 age codes and 21 occupations are
-    categories and release years (39 to 80 per genre domain) a number.
-
-    Returns:
-        (user array [num_users, F_u] or None, dict domain -> [num_items, F_d]).
-        Pass `user_feature_dim=users.shape[1]` and `item_feature_dims={d:
-        a.shape[1]}` to `CDFM`, then `model.set_side_features(users, items)`.
-    """
-    users = (
-        None
-        if data.user_features is None
-        else _encode(
-            data.user_features, data.num_users, "user_features", max_categories
-        )
-    )
-    items = {
-        name: _encode(
-            domain.item_features,
-            domain.num_items,
-            f"item_features of {name}",
-            max_categories,
-        )
-        for name, domain in data.domains.items()
-        if domain.item_features is not None
-    }
-    return users, items
-
-
-def _encode(table, count, what, max_categories):
-    table = table.reindex(pd.RangeIndex(count))
-    parts = []
-    for column in table.columns:
-        values = table[column]
-        is_text = values.dtype == object or pd.api.types.is_string_dtype(values)
-        if is_text and values.dropna().astype(str).str.contains("|", regex=False).any():
-            parts.append(
-                values.fillna("")
-                .astype(str)
-                .str.get_dummies(sep="|")
-                .to_numpy(np.float32)
-            )
-        elif values.nunique() <= max_categories:
-            parts.append(
-                pd.get_dummies(values.astype(str).where(values.notna())).to_numpy(
-                    np.float32
-                )
-            )
-        elif pd.api.types.is_numeric_dtype(values):
-            numbers = values.astype(float)
-            numbers = (numbers - numbers.mean()) / (numbers.std() or 1.0)
-            parts.append(numbers.fillna(0.0).to_numpy(np.float32)[:, None])
-        else:
-            logger.info(
-                "%s: column %r (%d distinct values) is not encoded",
-                what,
-                column,
-                values.nunique(),
-            )
-    return np.concatenate(parts, axis=1) if parts else np.zeros((count, 0), np.float32)

@@ -273,16 +273,17 @@ class SharedVAECDR(CDRModel):
     def prepare(self, split):
         """Fills the users' training histories and, if the split has them, features.
 
-        A split with a `user_features` attribute (float [num_users, F]; see
-        trainers/train_sharedvae.py) fills the auxiliary vectors too; else
-        they must have been set with `set_user_features`.
+        The auxiliary vectors come from the split's user feature table
+        encoded by `tfcdr.data.features.encode_features`; without one they
+        must have been set with `set_user_features`.
         """
         self.set_user_history(split)
         if self.user_features is None:
             return
-        features = getattr(split, "user_features", None)
-        if features is not None:
-            self.set_user_features(features)
+        if getattr(split, "user_features", None) is not None:
+            from tfcdr.data.features import encode_features
+
+            self.set_user_features(encode_features(split).users.matrix)
         elif not np.any(np.asarray(self.user_features)):
             raise DataError(
                 "this model reads auxiliary user features (auxiliary_dim="

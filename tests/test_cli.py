@@ -64,3 +64,9 @@ def test_compare_writes_a_leaderboard(tmp_path, capsys):
     for run in runs:
         by_seed.setdefault(run["seed"], set()).add(run["split_fingerprint"])
     assert all(len(v) == 1 for v in by_seed.values()) and len(by_seed) == 2
+
+
+def test_transfer_rejects_unknown_configuration(capsys, tmp_path):
+    argv = ["transfer", "--sources", "synthetic:source", "--targets", "synthetic:target", "--configs", "config-9", "--output", str(tmp_path)]
+    assert main(argv) == 2
+    assert "config-9" in capsys.readouterr().err

@@ -47,6 +47,16 @@ def build_parser():
     compare.add_argument("--config", default=None, help='JSON file {"<model>": {hyperparameters}}')
     compare.add_argument("--output", default=None, help="directory (default: runs/compare-<dataset>-<protocol>)")
 
+    from tfcdr.transfer import (
+        command as transfer_command,  # argparse only, no TensorFlow
+    )
+
+    transfer = commands.add_parser(
+        "transfer",
+        help="layer transfer study (Nguyen et al.): pre-train sources, copy FC layers into unrelated targets",
+    )
+    transfer_command.add_arguments(transfer)
+
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     describe = data_commands.add_parser("describe", help="users, items, interactions, density and overlap per domain")
@@ -89,6 +99,11 @@ def _run(args):
             return 0
         print(load_dataset(args.dataset, data_dir=args.data_dir).describe_text())
         return 0
+
+    if args.command == "transfer":
+        from tfcdr.transfer.command import run as run_transfer
+
+        return run_transfer(args, quiet=args.quiet)
 
     from tfcdr import experiment, results
 

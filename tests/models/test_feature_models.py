@@ -14,7 +14,7 @@ from tfcdr.errors import DataError
 from tfcdr.models import build_model
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def _split_with_features():
     rng = np.random.default_rng(0)
     users = [f"u{k}" for k in range(60)]

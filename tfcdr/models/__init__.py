@@ -7,6 +7,7 @@ Adding a method means adding one entry here.
 
 import dataclasses
 
+from tfcdr.models.adc import ADC
 from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdfm import CDFM
 from tfcdr.models.cdr_model import CDRModel, PointwiseModel
@@ -99,6 +100,20 @@ MODELS = {
         {"learning_rate": 1e-2, "batch_size": 1024},
         "FM on merged domains: user, item and domain fields (+ optional side features); loss_type bce|mse",
         protocol_presets={"rating": {"loss_type": "mse"}},
+    ),
+    "adc": ModelSpec(
+        ADC,
+        {},
+        {},
+        "ADC: shared MLP over a user's per-domain factors, per-domain user vectors, GradNorm-balanced BPR losses (eqs. 1-5)",
+        main_job=False,
+    ),
+    "adc-equal": ModelSpec(
+        ADC,
+        {"loss_weighting": "equal"},
+        {},
+        "ADC with equal domain weights w_k = 1 (no GradNorm)",
+        main_job=False,
     ),
     "ddtcdr": ModelSpec(
         DDTCDR,
@@ -236,4 +251,4 @@ def build_model(name, split, **model_kwargs):
     )
 
 
-__all__ = ["BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "DDTCDR", "EMCDR", "SharedVAECDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "main_job_models", "split_config"]
+__all__ = ["ADC", "BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "DDTCDR", "EMCDR", "SharedVAECDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "main_job_models", "split_config"]

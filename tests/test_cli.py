@@ -1,6 +1,7 @@
 import json
 
 import pytest
+import tensorflow as tf
 
 from tfcdr.cli import main
 
@@ -70,3 +71,19 @@ def test_transfer_rejects_unknown_configuration(capsys, tmp_path):
     argv = ["transfer", "--sources", "synthetic:source", "--targets", "synthetic:target", "--configs", "config-9", "--output", str(tmp_path)]
     assert main(argv) == 2
     assert "config-9" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_train_export_then_export_again_and_tune(tmp_path, capsys):
+    saved = tmp_path / "saved_models" / "bpr-mf"
+    run = tmp_path / "run"
+    assert main(["-q", "train", "--model", "bpr-mf", "--epochs", "1", "--output", str(run), "--export", str(saved)]) == 0
+    assert main(["-q", "export", "--model-file", str(run / "model.keras"), "--output", str(saved), "--k", "5"]) == 0
+    assert sorted(p.name for p in saved.iterdir()) == ["1", "2"]
+    assert 'name: "bpr-mf"' in (saved.parent / "models.config").read_text()
+    out = tf.saved_model.load(str(saved / "2")).signatures["recommend"](user=tf.constant(["42"]), domain=tf.constant(["target"]))
+    assert out["item_ids"].shape == (1, 5)
+    tuned = tmp_path / "tune"
+    assert main(["-q", "tune", "--model", "bpr-mf", "--max-trials", "2", "--epochs", "1", "--output", str(tuned)]) == 0
+    assert "2 trials: 2 completed, 0 failed" in capsys.readouterr().out
+    assert main(["-q", "train", "--model", "bpr-mf", "--epochs", "1", "--config", str(tuned / "best_config.json"), "--output", str(tmp_path / "best")]) == 0

@@ -1,4 +1,4 @@
-"""The `tfcdr` command: train, evaluate, compare and describe data."""
+"""The `tfcdr` command: train, evaluate, compare, tune, export and describe data."""
 
 import argparse
 import json
@@ -32,6 +32,12 @@ def build_parser():
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--config", default=None, help="JSON file of hyperparameters")
     train.add_argument("--output", default=None, help="run directory (default: runs/<model>-<dataset>-<protocol>-seed<S>)")
+    train.add_argument(
+        "--export",
+        default=None,
+        metavar="DIR",
+        help="also export the trained model as the next version under DIR (e.g. saved_models/mlp) for TF Serving",
+    )
 
     evaluate = commands.add_parser("evaluate", help="evaluate a saved model.keras on a split")
     evaluate.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
@@ -57,6 +63,26 @@ def build_parser():
     )
     transfer_command.add_arguments(transfer)
 
+    tune = commands.add_parser("tune", help="KerasTuner search over one model's hyperparameters")
+    tune.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
+    _add_data_options(tune)
+    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
+    tune.add_argument("--max-trials", type=int, default=10, help="trials (random, bayesian; default 10)")
+    tune.add_argument("--epochs", type=int, default=None, help="epochs per trial (hyperband: the maximum)")
+    tune.add_argument("--objective", default=None, help="logs key to optimize (default: val_target_<headline metric>)")
+    tune.add_argument("--config", default=None, help="JSON file of fixed hyperparameters under the searched ones")
+    tune.add_argument("--output", default=None, help="directory (default: runs/tune-<model>-<dataset>-<protocol>)")
+
+    export = commands.add_parser("export", help="export a saved model.keras for TF Serving")
+    export.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
+    _add_data_options(export)
+    export.add_argument("--seed", type=int, default=0, help="the split's seed (vocabularies and known items)")
+    export.add_argument("--output", default=None, help="model folder (default: saved_models/<model name>)")
+    export.add_argument("--k", type=int, default=10, help="items returned by the `recommend` signature (default 10)")
+    export.add_argument("--keep-known", action="store_true", help="let `recommend` return the user's training items")
+    export.add_argument("--serving-root", default=None, help="the saved_models folder as TF Serving sees it (models.config)")
+
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
     describe = data_commands.add_parser("describe", help="users, items, interactions, density and overlap per domain")
@@ -70,6 +96,23 @@ def build_parser():
 
 def _output(path, default):
     return pathlib.Path(path) if path else pathlib.Path("runs") / default
+
+
+def _split(args):
+    from tfcdr.data.datasets import load_dataset
+    from tfcdr.data.splits import make_split
+
+    return make_split(load_dataset(args.dataset, data_dir=args.data_dir), args.protocol, seed=args.seed)
+
+
+def _export(model, split, base_dir, serving_root=None, **options):
+    """Exports the next version under `base_dir` and rewrites its parent's models.config."""
+    from tfcdr.export import export_model, write_model_server_config
+
+    path = export_model(model, split, base_dir, **options)
+    config, _ = write_model_server_config(pathlib.Path(base_dir).parent, serving_root=serving_root)
+    print(f"exported {path} (signatures serving_default, recommend); TF Serving config {config}")
+    return path
 
 
 def main(argv=None):
@@ -110,19 +153,58 @@ def _run(args):
     if args.command == "train":
         config = experiment.load_config(args.config) if args.config else None
         output = _output(args.output, f"{args.model}-{pathlib.Path(args.dataset).name}-{args.protocol}-seed{args.seed}")
-        result, _ = experiment.run_experiment(
+        split = _split(args)  # kept: --export needs its vocabularies and known items
+        result, model = experiment.run_experiment(
             args.model,
-            dataset=args.dataset,
-            protocol=args.protocol,
             seed=args.seed,
             epochs=args.epochs,
             config=config,
-            data_dir=args.data_dir,
             output=output,
+            split=split,
             verbose=0 if args.quiet else 2,
         )
         print(results.headline_line(result))
         print(f"wrote {output}/metrics.json, summary.md, training_curves.png, logs/, model.keras")
+        if args.export:
+            _export(model, split, args.export)
+        return 0
+    if args.command == "tune":
+        from tfcdr.tuning import run_search
+
+        fixed = experiment.load_config(args.config) if args.config else None
+        output = _output(args.output, f"tune-{args.model}-{pathlib.Path(args.dataset).name}-{args.protocol}")
+        result = run_search(
+            args.model,
+            _split(args),
+            output,
+            tuner=args.tuner,
+            max_trials=args.max_trials,
+            objective=args.objective,
+            epochs=args.epochs,
+            fixed=fixed,
+            seed=args.seed,
+            verbose=0 if args.quiet else 1,
+        )
+        print((output / "trials.md").read_text())
+        if result["failed"]:
+            print(f"tfcdr: {result['failed']} of {len(result['trials'])} trials FAILED (see the error column)", file=sys.stderr)
+        if result["best_config"] is None:
+            return 1
+        print(f"wrote {output}/trials.csv, trials.md, best_config.json, objective_by_trial.png, tuner/, logs/")
+        print(
+            f"train the best: tfcdr train --model {args.model} --dataset {args.dataset} "
+            f"--protocol {args.protocol} --config {output}/best_config.json"
+        )
+        return 0
+    if args.command == "export":
+        import keras
+
+        path = pathlib.Path(args.model_file)
+        if not path.exists():
+            raise DataError("model file not found", path=path)
+        model = keras.models.load_model(path)
+        output = pathlib.Path(args.output) if args.output else pathlib.Path("saved_models") / model.name
+        _export(model, _split(args), output, k=args.k, exclude_known=not args.keep_known, serving_root=args.serving_root)
         return 0
     if args.command == "evaluate":
         import keras

@@ -10,9 +10,11 @@ import json
 
 import keras
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from tfcdr.data import pipelines
+from tfcdr.data.cross_domain_data import CrossDomainData
 from tfcdr.data.splits import make_split
 from tfcdr.data.synthetic import make_synthetic
 from tfcdr.export import export_scoring
@@ -35,6 +37,27 @@ def tiny_data(num_domains=2, implicit=True, seed=0):
 def tiny_split(protocol="loo-sampled", num_domains=2, implicit=True, seed=0):
     """A split of `tiny_data`, cached across tests (treat it as read-only)."""
     return make_split(tiny_data(num_domains, implicit, seed), protocol, seed=seed)
+
+
+@functools.cache
+def feature_split():
+    """A small split whose users and items have side features."""
+    rng = np.random.default_rng(0)
+    users = [str(k) for k in range(80)]
+    frames = {
+        name: pd.DataFrame({"user": rng.choice(users, 1200), "item": rng.integers(0, 120, 1200).astype(str)})
+        for name in ("source", "target")
+    }
+    user_table = pd.DataFrame({"gender": rng.choice(["F", "M"], 80), "age": rng.choice([1, 18, 25], 80)}, index=users)
+    items = {
+        name: pd.DataFrame(
+            {"genres": rng.choice(["Action|Comedy", "Drama", "Comedy"], 120), "year": rng.integers(1950, 2000, 120)},
+            index=np.arange(120).astype(str),
+        )
+        for name in frames
+    }
+    data = CrossDomainData.from_frames("toy", frames, implicit=True, user_features=user_table, item_features=items)
+    return make_split(data, "loo-sampled", seed=0, num_negatives=20)
 
 
 def run_layer_test(

@@ -3,7 +3,6 @@
 import keras_rs
 from keras import ops
 
-from tfcdr.data import keys
 from tfcdr.models.cdr_model import CDRModel, normal_embedding
 from tfcdr.serialization import register
 
@@ -56,12 +55,7 @@ class BPRMF(CDRModel):
         return ops.sum(users * items, axis=-1) + bias
 
     def call(self, inputs, training=None):
-        out = {}
-        for domain, features in inputs.items():
-            positive = self.score(domain, features[keys.USER_ID], features[keys.POSITIVE_ITEM_ID])
-            negative = self.score(domain, features[keys.USER_ID], features[keys.NEGATIVE_ITEM_ID])
-            out[domain] = ops.stack([positive, negative], axis=1)
-        return out
+        return self.pair_scores(inputs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         losses = {}

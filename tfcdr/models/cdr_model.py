@@ -113,6 +113,20 @@ class CDRModel(keras.Model):
         items = ops.reshape(ops.tile(ops.expand_dims(ops.arange(count, dtype=user_ids.dtype), 0), (n, 1)), (-1,))
         return ops.reshape(self.score(domain, users, items), (n, count))
 
+    def pair_scores(self, inputs, score=None):
+        """Scores of each domain's (positive, negative) items: `{domain: [n, 2]}`.
+
+        The output of pairwise (BPR-style) models' `call`; `score` defaults to
+        `self.score`.
+        """
+        score = score or self.score
+        out = {}
+        for domain, features in inputs.items():
+            positive = score(domain, features[keys.USER_ID], features[keys.POSITIVE_ITEM_ID])
+            negative = score(domain, features[keys.USER_ID], features[keys.NEGATIVE_ITEM_ID])
+            out[domain] = ops.stack([positive, negative], axis=1)
+        return out
+
     def record_domain_losses(self, losses):
         """Updates the per-domain loss trackers shown as `<domain>_loss` in logs."""
         for domain, value in losses.items():

@@ -214,16 +214,8 @@ class EMCDR(CDRModel):
         )
 
     def call(self, inputs, training=None):
-        out = {}
-        for domain, features in inputs.items():
-            positive = self._own_score(
-                domain, features[keys.USER_ID], features[keys.POSITIVE_ITEM_ID]
-            )
-            negative = self._own_score(
-                domain, features[keys.USER_ID], features[keys.NEGATIVE_ITEM_ID]
-            )
-            out[domain] = ops.stack([positive, negative], axis=1)
-        return out
+        # Training scores use each domain's own factors, never the map.
+        return self.pair_scores(inputs, self._own_score)
 
     def mapping_loss(self, user_ids):
         """Mean squared error of every mapping over `user_ids` warm in both domains.

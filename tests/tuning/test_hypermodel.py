@@ -1,5 +1,7 @@
 """CDRHyperModel builds every registered model from its search space."""
 
+import json
+
 import keras
 import keras_tuner
 import pytest
@@ -34,3 +36,20 @@ def test_registered_spaces_name_models_that_exist():
     hp = keras_tuner.HyperParameters()
     assert set(search_space("mlp")(hp)) == {"embedding_dim", "learning_rate", "negative_ratio"}
     assert set(search_space("bpr-mf")(hp)) == {"embedding_dim", "l2", "learning_rate"}
+
+
+@pytest.mark.parametrize("name", sorted(SEARCH_SPACES))
+def test_every_search_space_builds_its_model(name):
+    import keras_tuner
+
+    from tests.export.splits import split_for
+    from tfcdr.models import build_model, split_config
+
+    hp = keras_tuner.HyperParameters()
+    config = search_space(name)(hp)
+    json.dumps(config)  # best_config.json must be able to hold it
+    model_kwargs, training = split_config(name, config)
+    model = build_model(name, split_for(name), **model_kwargs)
+    for key, value in model_kwargs.items():
+        assert getattr(model, key) == value or list(getattr(model, key)) == list(value), key
+    assert training["learning_rate"] == config["learning_rate"]

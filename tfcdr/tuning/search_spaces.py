@@ -16,20 +16,20 @@ Ranges follow the papers that define the models:
 - BPR-MF (Rendle et al., UAI 2009): factors {8, ..., 128}, L2 regularization
   1e-6..1e-2 (log scale), learning rate {1e-3, 5e-3, 1e-2}.
 
-Guidance for the entries other models add (hyperparameter names are the
-models' constructor arguments; values from the papers):
-
-- conet / conet-lasso (Hu et al., CIKM 2018): `target_weight` (the loss
-  weight of the target domain, lambda) `hp.Float(..., 0.2, 0.8, step=0.1)`;
-  `cross_layers` (which tower layers have cross units) among a few
-  `hp.Choice` presets; `lasso_weight` `hp.Float(..., 1e-5, 1e-2,
-  sampling="log")` for conet-lasso; plus `learning_rate(hp)` and
-  `negative_ratio(hp)`.
-- ddtcdr (Li & Tuzhilin, WSDM 2020): `transfer_rate` (alpha)
-  `hp.Float(..., 0.1, 0.9, step=0.1)`, `embedding_dim(hp)`,
-  `learning_rate(hp)`.
-- any model: only tune what the paper tuned; fixed choices go into the
-  model's preset in `tfcdr.models.MODELS`, not into a one-value Choice.
+- CoNet / CoNet-lasso (Hu et al., CIKM 2018, Figs. 5-7): `target_weight`
+  (eq. 7's alpha) 0.2..0.8; which layers carry cross units; `lasso_weight`
+  (eq. 8) log 1e-4..1e-1 for CoNet-lasso; negatives 1..5.
+- DDTCDR (Li & Tuzhilin, WSDM 2020, Figs. 5-7): `transfer_rate` (alpha) on
+  (0, 0.2], log scale (the paper picked 0.03 by Bayesian optimization).
+- ADC (Rafailidis & Weiss, Figs. 3-4): `asymmetry` (gamma) 0..3 by 0.5 and
+  the number of shared layers h 1..5.
+- SharedVAE (Ahangama et al., Fig. 2 and sec. 5): `nonzero_weight` (beta),
+  `mmd_weight`, `latent_dim`.
+- CMF: the auxiliary domain's weight; EMCDR: factor size and map type;
+  CDFM: factor size and L2.
+Only what the papers tuned is searched; fixed choices stay in the model's
+preset in `tfcdr.models.MODELS`. The layer-transfer configuration is chosen
+by the `auto` rule of `tfcdr transfer` (best validation HR@10), not here.
 """
 
 import inspect
@@ -67,10 +67,92 @@ def bpr_space(hp):
     return {**embedding_dim(hp, (8, 16, 32, 64, 128)), **l2(hp), **learning_rate(hp, (1e-3, 5e-3, 1e-2))}
 
 
+# CoNet's cross-unit placements: every layer, the lower or upper half, one end.
+CROSS_LAYERS = {"all": (1, 2, 3, 4), "lower": (1, 2), "upper": (3, 4), "first": (1,), "last": (4,)}
+
+
+def conet_space(hp, lasso=False):
+    """CoNet: target weight (eq. 7), cross-unit layers, negatives (+ lasso weight)."""
+    config = {
+        "target_weight": hp.Float("target_weight", 0.2, 0.8, step=0.1),
+        "cross_layers": CROSS_LAYERS[hp.Choice("cross_layers", list(CROSS_LAYERS))],
+        **learning_rate(hp, (5e-4, 1e-3, 5e-3)),
+        **negative_ratio(hp, 1, 5),
+    }
+    if lasso:
+        config["lasso_weight"] = hp.Float("lasso_weight", 1e-4, 1e-1, sampling="log")
+    return config
+
+
+def ddtcdr_space(hp):
+    """DDTCDR: the transfer rate alpha on (0, 0.2], plus embedding size and step size."""
+    return {
+        "transfer_rate": hp.Float("transfer_rate", 0.005, 0.2, sampling="log"),
+        **embedding_dim(hp, (8, 16, 32)),
+        **learning_rate(hp, (5e-4, 1e-3, 2e-3, 5e-3)),
+    }
+
+
+def adc_space(hp):
+    """ADC: GradNorm asymmetry gamma and the number of shared layers h."""
+    depth = hp.Int("shared_depth", 1, 5)
+    return {
+        "asymmetry": hp.Float("asymmetry", 0.0, 3.0, step=0.5),
+        "shared_layers": [128] * depth,
+        **learning_rate(hp, (5e-4, 1e-3, 5e-3)),
+    }
+
+
+def sharedvae_space(hp):
+    """SharedVAE: non-zero weight beta (eq. 8), MMD weight and latent size."""
+    return {
+        "nonzero_weight": hp.Float("nonzero_weight", 0.0, 100.0, step=10.0),
+        "mmd_weight": hp.Float("mmd_weight", 0.01, 10.0, sampling="log"),
+        "latent_dim": hp.Choice("latent_dim", [32, 64, 128, 256]),
+        **learning_rate(hp, (5e-4, 1e-3, 5e-3)),
+    }
+
+
+def cmf_space(hp):
+    """CMF: the auxiliary domains' loss weight, factor size, L2."""
+    return {
+        "auxiliary_weight": hp.Float("auxiliary_weight", 0.05, 2.0, sampling="log"),
+        **embedding_dim(hp, (8, 16, 32, 64)),
+        **l2(hp),
+        **learning_rate(hp, (1e-3, 5e-3, 1e-2)),
+    }
+
+
+def emcdr_space(hp):
+    """EMCDR: factor size and the mapping function (linear or MLP)."""
+    return {
+        "mapping": hp.Choice("mapping", ["linear", "mlp"]),
+        **embedding_dim(hp, (10, 20, 32, 64)),
+        **learning_rate(hp, (1e-3, 5e-3, 1e-2)),
+    }
+
+
+def fm_space(hp):
+    """Factorization machine: factor size, L2, step size."""
+    return {**embedding_dim(hp, (8, 16, 32, 64)), **l2(hp), **learning_rate(hp, (1e-3, 5e-3, 1e-2))}
+
+
 SEARCH_SPACES = {
     "mlp": ncf_space,
     "mlp-merged": ncf_space,
     "bpr-mf": bpr_space,
+    "conet": conet_space,
+    "conet-lasso": lambda hp: conet_space(hp, lasso=True),
+    "ddtcdr": ddtcdr_space,
+    "ncf-rating": lambda hp: {**embedding_dim(hp, (8, 16, 32)), **learning_rate(hp, (5e-4, 1e-3, 2e-3, 5e-3))},
+    "adc": adc_space,
+    "adc-equal": lambda hp: {k: v for k, v in adc_space(hp).items() if k != "asymmetry"},
+    "sharedvae": sharedvae_space,
+    "sharedvae-mmd0": lambda hp: {k: v for k, v in sharedvae_space(hp).items() if k != "mmd_weight"},
+    "cmf": cmf_space,
+    "emcdr": emcdr_space,
+    "cdfm": fm_space,
+    "cdfm-features": fm_space,
 }
 
 

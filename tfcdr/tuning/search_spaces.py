@@ -93,24 +93,31 @@ def ddtcdr_space(hp):
     }
 
 
-def adc_space(hp):
-    """ADC: GradNorm asymmetry gamma and the number of shared layers h."""
-    depth = hp.Int("shared_depth", 1, 5)
-    return {
-        "asymmetry": hp.Float("asymmetry", 0.0, 3.0, step=0.5),
-        "shared_layers": [128] * depth,
+# ADC's shared MLP of h = 1..5 layers (Fig. 3), named by its widths.
+SHARED_LAYERS = {"-".join(["128"] * depth): [128] * depth for depth in range(1, 6)}
+
+
+def adc_space(hp, gradnorm=True):
+    """ADC: the number of shared layers h and (with GradNorm) the asymmetry gamma."""
+    config = {
+        "shared_layers": SHARED_LAYERS[hp.Choice("shared_layers", list(SHARED_LAYERS))],
         **learning_rate(hp, (5e-4, 1e-3, 5e-3)),
     }
+    if gradnorm:
+        config["asymmetry"] = hp.Float("asymmetry", 0.0, 3.0, step=0.5)
+    return config
 
 
-def sharedvae_space(hp):
-    """SharedVAE: non-zero weight beta (eq. 8), MMD weight and latent size."""
-    return {
+def sharedvae_space(hp, mmd=True):
+    """SharedVAE: non-zero weight beta (eq. 8), latent size and (with MMD) its weight."""
+    config = {
         "nonzero_weight": hp.Float("nonzero_weight", 0.0, 100.0, step=10.0),
-        "mmd_weight": hp.Float("mmd_weight", 0.01, 10.0, sampling="log"),
         "latent_dim": hp.Choice("latent_dim", [32, 64, 128, 256]),
         **learning_rate(hp, (5e-4, 1e-3, 5e-3)),
     }
+    if mmd:
+        config["mmd_weight"] = hp.Float("mmd_weight", 0.01, 10.0, sampling="log")
+    return config
 
 
 def cmf_space(hp):
@@ -146,9 +153,9 @@ SEARCH_SPACES = {
     "ddtcdr": ddtcdr_space,
     "ncf-rating": lambda hp: {**embedding_dim(hp, (8, 16, 32)), **learning_rate(hp, (5e-4, 1e-3, 2e-3, 5e-3))},
     "adc": adc_space,
-    "adc-equal": lambda hp: {k: v for k, v in adc_space(hp).items() if k != "asymmetry"},
+    "adc-equal": lambda hp: adc_space(hp, gradnorm=False),
     "sharedvae": sharedvae_space,
-    "sharedvae-mmd0": lambda hp: {k: v for k, v in sharedvae_space(hp).items() if k != "mmd_weight"},
+    "sharedvae-mmd0": lambda hp: sharedvae_space(hp, mmd=False),
     "cmf": cmf_space,
     "emcdr": emcdr_space,
     "cdfm": fm_space,

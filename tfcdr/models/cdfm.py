@@ -204,21 +204,6 @@ class CDFM(PointwiseModel):
         pairwise = ops.sum(self.interaction(factors), axis=-1)
         return self.global_bias + ops.sum(linear, axis=-1) + pairwise
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
-        if self.loss_type == "bce":
-            return super().compute_loss(x, y, y_pred, sample_weight, training)
-        losses = {
-            d: ops.mean(ops.square(p - ops.cast(y[d], p.dtype)))
-            for d, p in y_pred.items()
-        }
-        self.record_domain_losses(losses)
-        return (
-            sum(self.domain_weights[d] * v for d, v in losses.items())
-            + self.regularization_loss()
-        )
-
     def prepare(self, split):
         """Fills the side-feature tables from the split's feature tables.
 

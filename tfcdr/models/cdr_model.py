@@ -172,13 +172,20 @@ class PointwiseModel(CDRModel):
             for domain, features in inputs.items()
         }
 
+    # "bce": logits of implicit feedback; "mse": predicted (scaled) ratings.
+    loss_type = "bce"
+
+    def domain_loss(self, labels, predictions):
+        """One domain's mean loss: BCE on logits, or MSE when `loss_type` is "mse"."""
+        labels = ops.cast(labels, predictions.dtype)
+        if self.loss_type == "mse":
+            return ops.mean(ops.square(labels - predictions))
+        return ops.mean(
+            keras.losses.binary_crossentropy(labels[:, None], predictions[:, None], from_logits=True)
+        )
+
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        losses = {}
-        for domain, logits in y_pred.items():
-            labels = ops.cast(y[domain], logits.dtype)
-            losses[domain] = ops.mean(
-                keras.losses.binary_crossentropy(labels[:, None], logits[:, None], from_logits=True)
-            )
+        losses = {domain: self.domain_loss(y[domain], predictions) for domain, predictions in y_pred.items()}
         self.record_domain_losses(losses)
         total = sum(self.domain_weights[d] * value for d, value in losses.items())
         return total + self.regularization_loss()

@@ -127,20 +127,15 @@ class CMF(PointwiseModel):
     def compute_loss(
         self, x=None, y=None, y_pred=None, sample_weight=None, training=True
     ):
-        if self.loss_type == "bce":
+        if self.loss_type != "bpr":
             return super().compute_loss(x, y, y_pred, sample_weight, training)
         losses = {}
         for domain, scores in y_pred.items():
-            if self.loss_type == "mse":
-                losses[domain] = ops.mean(
-                    ops.square(scores - ops.cast(y[domain], scores.dtype))
-                )
-            else:
-                # The positive item is first in each two-item list.
-                labels = ops.broadcast_to(
-                    ops.convert_to_tensor([[1.0, 0.0]], scores.dtype), ops.shape(scores)
-                )
-                losses[domain] = self.pair_loss(labels, scores)
+            # The positive item is first in each two-item list.
+            labels = ops.broadcast_to(
+                ops.convert_to_tensor([[1.0, 0.0]], scores.dtype), ops.shape(scores)
+            )
+            losses[domain] = self.pair_loss(labels, scores)
         self.record_domain_losses(losses)
         total = sum(self.domain_weights[d] * value for d, value in losses.items())
         return total + self.regularization_loss()

@@ -6,17 +6,16 @@ import keras
 import numpy as np
 from keras import ops
 
-from tfcdr.data import keys
 from tfcdr.errors import DataError
 from tfcdr.layers.feature_autoencoder import FeatureAutoencoder
 from tfcdr.layers.mlp_tower import MLPTower
 from tfcdr.layers.orthogonal_mapping import OrthogonalMapping
-from tfcdr.models.cdr_model import CDRModel
+from tfcdr.models.cdr_model import PointwiseModel
 from tfcdr.serialization import register
 
 
 @register
-class DDTCDR(CDRModel):
+class DDTCDR(PointwiseModel):
     """Per-domain rating networks that also rate through the other domains' networks.
 
     For a user u and an item i of domain A (eq. 2-3):
@@ -102,6 +101,8 @@ class DDTCDR(CDRModel):
     """
 
     input_kind = "rating"
+    # Both domains' MSE in one step: the dual updates of Algorithm 1.
+    loss_type = "mse"
 
     def __init__(
         self,
@@ -379,21 +380,6 @@ class DDTCDR(CDRModel):
         # alpha = 0 for a user without ratings here or in any other domain (sec. 3.3).
         alpha = self.transfer_rate * present[k] * ops.minimum(count, 1.0)
         return (1.0 - alpha) * within + alpha * cross_sum / ops.maximum(count, 1.0)
-
-    def call(self, inputs, training=None):
-        return {
-            domain: self.score(domain, features[keys.USER_ID], features[keys.ITEM_ID], training=training)
-            for domain, features in inputs.items()
-        }
-
-    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        losses = {}
-        for domain, predicted in y_pred.items():
-            ratings = ops.cast(y[domain], predicted.dtype)
-            losses[domain] = ops.mean(ops.square(ratings - predicted))
-        self.record_domain_losses(losses)
-        # Both domains' MSE in one step: the dual updates of Algorithm 1.
-        return sum(losses.values()) + self.regularization_loss()
 
     def get_config(self):
         config = super().get_config()

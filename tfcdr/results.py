@@ -130,7 +130,8 @@ def plot_leaderboard(board, metric, path):
         axis.bar(np.arange(len(domains)) + k * width, rows["mean"], width, yerr=rows["std"].fillna(0), label=model, capsize=3)
     axis.set_xticks(np.arange(len(domains)) + width * (len(models) - 1) / 2, domains)
     axis.set_ylabel(f"test {metric}")
-    axis.legend(fontsize=8)
+    # Outside the axes: inside, the legend hides the first domain's bars.
+    axis.legend(fontsize=8, loc="upper left", bbox_to_anchor=(1.01, 1.0))
     axis.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)

@@ -98,6 +98,15 @@ def _output(path, default):
     return pathlib.Path(path) if path else pathlib.Path("runs") / default
 
 
+def _load_model(model_file):
+    import keras
+
+    path = pathlib.Path(model_file)
+    if not path.exists():
+        raise DataError("model file not found", path=path)
+    return keras.models.load_model(path)
+
+
 def _split(args):
     from tfcdr.data.datasets import load_dataset
     from tfcdr.data.splits import make_split
@@ -197,28 +206,15 @@ def _run(args):
         )
         return 0
     if args.command == "export":
-        import keras
-
-        path = pathlib.Path(args.model_file)
-        if not path.exists():
-            raise DataError("model file not found", path=path)
-        model = keras.models.load_model(path)
+        model = _load_model(args.model_file)
         output = pathlib.Path(args.output) if args.output else pathlib.Path("saved_models") / model.name
         _export(model, _split(args), output, k=args.k, exclude_known=not args.keep_known, serving_root=args.serving_root)
         return 0
     if args.command == "evaluate":
-        import keras
-
-        from tfcdr.data.datasets import load_dataset
-        from tfcdr.data.splits import make_split
         from tfcdr.evaluation import evaluate
 
-        path = pathlib.Path(args.model_file)
-        if not path.exists():
-            raise DataError("model file not found", path=path)
-        model = keras.models.load_model(path)
-        split = make_split(load_dataset(args.dataset, data_dir=args.data_dir), args.protocol, seed=args.seed)
-        print(json.dumps(evaluate(model, split, subset=args.subset), indent=2))
+        model = _load_model(args.model_file)
+        print(json.dumps(evaluate(model, _split(args), subset=args.subset), indent=2))
         return 0
     if args.command == "compare":
         from tfcdr.models import MODELS, main_job_models

@@ -10,7 +10,7 @@ Example:
 
 import sys
 
-from tfcdr.transfer.command import main
+from tfcdr.cli import main
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(["transfer", *sys.argv[1:]]))

@@ -24,15 +24,15 @@ def _shapes(batch=4, source=9, target=7, latent=3, mapped=False):
     return {k: tf.TensorShape(v) for k, v in shapes.items()}
 
 
+BASE = {"source_dim": 9, "target_dim": 7, "hidden_units": (5,), "latent_dim": 3}
+
+
 @pytest.mark.parametrize("link", ["latent", "none"])
 def test_layer_contract(link):
     run_layer_test(
         SharedVAE,
         {
-            "source_dim": 9,
-            "target_dim": 7,
-            "hidden_units": (5,),
-            "latent_dim": 3,
+            **BASE,
             "link": link,
             "seed": 0,
         },
@@ -46,10 +46,7 @@ def test_layer_contract_cold_start_mapping():
     vae = run_layer_test(
         SharedVAE,
         {
-            "source_dim": 9,
-            "target_dim": 7,
-            "hidden_units": (5,),
-            "latent_dim": 3,
+            **BASE,
             "link": "mapped",
         },
         _inputs(),
@@ -64,10 +61,7 @@ def test_layer_contract_with_auxiliary_information():
     run_layer_test(
         SharedVAE,
         {
-            "source_dim": 9,
-            "target_dim": 7,
-            "hidden_units": (5,),
-            "latent_dim": 3,
+            **BASE,
             "auxiliary_units": (4,),
         },
         [*_inputs(), auxiliary],

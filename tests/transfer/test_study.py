@@ -4,7 +4,12 @@ import sys
 
 import pytest
 
-from tfcdr.transfer.command import main
+from tfcdr.cli import main as cli_main
+
+
+def main(argv):
+    """`tfcdr transfer ...`, as the trainer script runs it."""
+    return cli_main(["transfer", *argv])
 
 OPTIONS = json.dumps(
     {"synthetic": {"num_domains": 2, "num_users": 120, "num_items": 120, "interactions_per_user": [10, 6]}}

@@ -272,7 +272,8 @@ def _csr(users, groups_users, groups_items):
     end = np.searchsorted(sorted_users, users, side="right")
     lengths = end - start
     indptr = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
-    gather = np.concatenate([np.arange(s, e) for s, e in zip(start, end, strict=True)]) if len(users) else np.zeros(0, np.int64)
+    # Position k of user j's run is start[j] + k: one vectorized gather.
+    gather = np.arange(indptr[-1]) - np.repeat(indptr[:-1], lengths) + np.repeat(start, lengths)
     return indptr, sorted_items[gather.astype(np.int64)]
 
 

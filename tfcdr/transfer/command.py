@@ -128,18 +128,6 @@ def run(args, command=None, quiet=False):
     return 0
 
 
-def main(argv=None):
-    """Entry point of `trainers/train_transfer.py`."""
-    logging.basicConfig(format="%(message)s", level=logging.INFO)
-    logging.getLogger("tfcdr").setLevel(logging.INFO)
-    args = build_parser().parse_args(argv)
-    try:
-        return run(args)
-    except DataError as error:
-        print(f"tfcdr transfer: error: {error}", file=sys.stderr)
-        return 2
-
-
 def _names(text):
     return [part.strip() for part in str(text).split(",") if part.strip()]
 

@@ -42,3 +42,11 @@ def test_loss_decreases_with_the_pairwise_margin_and_is_logistic():
     # keras-rs' pairwise logistic loss is log(1 + exp(-margin)) up to a constant factor.
     ratio = [loss / np.log1p(np.exp(-m)) for loss, m in zip(losses, (-2.0, 0.0, 2.0), strict=True)]
     assert ratio == pytest.approx([ratio[0]] * 3, rel=1e-4)
+
+
+def test_bpr_loss_is_half_the_textbook_mean_as_documented():
+    from tfcdr.models.cdr_model import bpr_loss
+
+    scores = np.array([[0.3, -0.2], [0.1, 0.4], [2.0, -1.0], [-0.5, 0.5]], np.float32)
+    textbook = np.mean(np.log1p(np.exp(scores[:, 1] - scores[:, 0])))
+    assert float(bpr_loss(tf.constant(scores))) == pytest.approx(0.5 * textbook, rel=1e-6)

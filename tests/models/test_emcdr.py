@@ -145,3 +145,26 @@ def test_compute_loss_adds_the_weighted_mapping_loss():
     assert total == pytest.approx(
         base + 2.0 * float(weighted.mapping_loss(users)), rel=1e-5
     )
+
+
+def test_mse_variant_trains_on_ratings_with_the_squared_error():
+    split = tiny_split("rating", implicit=False)
+    trained = EMCDR(split.domain_names, split.num_users, split.num_items, embedding_dim=8, loss_type="mse")
+    assert trained.input_kind == "rating"
+    run_model_test(trained, split)
+    model = EMCDR(split.domain_names, split.num_users, split.num_items, embedding_dim=8, loss_type="mse", mapping_weight=0.0)
+    x = {d: {keys.USER_ID: tf.constant([0, 1, 2]), keys.ITEM_ID: tf.constant([1, 2, 3])} for d in model.domains}
+    y = {d: tf.constant([0.2, 0.5, 1.0]) for d in model.domains}
+    predictions = model(x)
+    expected = sum(float(np.mean((y[d].numpy() - predictions[d].numpy()) ** 2)) for d in model.domains)
+    expected += float(sum(model.losses))
+    assert float(model.compute_loss(x=x, y=y, y_pred=predictions)) == pytest.approx(expected, rel=1e-5)
+
+
+def test_registry_uses_mf_under_rating_and_maps_both_ways_under_cold_start():
+    from tfcdr.models import build_model
+
+    assert build_model("emcdr", tiny_split("rating", implicit=False)).loss_type == "mse"
+    cold = build_model("emcdr", tiny_split("cold-start"))
+    assert cold.loss_type == "bpr" and cold.directions == [("source", "target"), ("target", "source")]
+    assert build_model("emcdr", tiny_split("loo-sampled")).directions == [("source", "target")]

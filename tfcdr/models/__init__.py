@@ -92,7 +92,9 @@ MODELS = {
         EMCDR,
         {},
         {"learning_rate": 5e-3, "batch_size": 1024},
-        "EMCDR: per-domain BPR-MF plus an MLP map of source to target user factors for cold-start users",
+        "EMCDR: per-domain BPR-MF (MF under rating) plus an MLP map of source to target user factors for cold-start users",
+        # Every domain of a cold-start split has cold users: map both ways.
+        protocol_presets={"rating": {"loss_type": "mse"}, "cold-start": {"bidirectional": True}},
     ),
     "cdfm": ModelSpec(
         CDFM,

@@ -1,13 +1,12 @@
 """ADC: a shared MLP over a user's per-domain factors, domains balanced by GradNorm."""
 
 import keras
-import keras_rs
 import numpy as np
 from keras import ops
 
 from tfcdr.data import keys, pipelines
 from tfcdr.models.bpr_mf import BPRMF
-from tfcdr.models.cdr_model import CDRModel, normal_embedding
+from tfcdr.models.cdr_model import CDRModel, bpr_loss, normal_embedding
 from tfcdr.serialization import register
 from tfcdr.training.gradnorm import GradNormModel
 
@@ -129,7 +128,6 @@ class ADC(GradNormModel, CDRModel):
         self.embedding_stddev = float(embedding_stddev)
         self.pretrain_epochs = int(pretrain_epochs)
         self.layerwise_epochs = int(layerwise_epochs)
-        self.pair_loss = keras_rs.losses.PairwiseLogisticLoss()
 
         d, p = self.embedding_dim, len(self.domains)
         self.user_factors = {
@@ -223,9 +221,7 @@ class ADC(GradNormModel, CDRModel):
     def domain_losses(self, x, y, y_pred, training=True):
         losses = {}
         for domain, outputs in y_pred.items():
-            scores = outputs["pair_scores"]
-            labels = ops.broadcast_to(ops.convert_to_tensor([[1.0, 0.0]], scores.dtype), ops.shape(scores))
-            losses[domain] = self.pair_loss(labels, scores) + self.cross_domain_weight * ops.mean(
+            losses[domain] = bpr_loss(outputs["pair_scores"]) + self.cross_domain_weight * ops.mean(
                 outputs["cross_domain"]
             )
         return losses

@@ -1,9 +1,8 @@
 """BPR-MF: matrix factorization trained with the pairwise BPR loss."""
 
-import keras_rs
 from keras import ops
 
-from tfcdr.models.cdr_model import CDRModel, normal_embedding
+from tfcdr.models.cdr_model import CDRModel, bpr_loss, normal_embedding
 from tfcdr.serialization import register
 
 
@@ -12,8 +11,9 @@ class BPRMF(CDRModel):
     """Per-domain user and item factors scored by dot product plus item bias.
 
     Trained on (user, positive, negative) triples with the BPR criterion
-    `-log sigmoid(s_pos - s_neg)`, which is keras-rs' `PairwiseLogisticLoss`
-    on the two-item list [positive, negative]. Each domain has its own user
+    `-log sigmoid(s_pos - s_neg)` through keras-rs' `PairwiseLogisticLoss`
+    on the two-item list [positive, negative] (which halves it; see
+    `tfcdr.models.cdr_model.bpr_loss`). Each domain has its own user
     factors unless `share_users=True`.
 
     Args:
@@ -34,7 +34,6 @@ class BPRMF(CDRModel):
         self.embedding_dim = int(embedding_dim)
         self.l2 = float(l2)
         self.share_users = bool(share_users)
-        self.pair_loss = keras_rs.losses.PairwiseLogisticLoss()
 
         def embedding(count, dim, name, stddev=0.1):
             return normal_embedding(count, dim, name, stddev, self.l2)
@@ -58,10 +57,7 @@ class BPRMF(CDRModel):
         return self.pair_scores(inputs)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
-        losses = {}
-        for domain, pair_scores in y_pred.items():
-            labels = ops.broadcast_to(ops.convert_to_tensor([[1.0, 0.0]], pair_scores.dtype), ops.shape(pair_scores))
-            losses[domain] = self.pair_loss(labels, pair_scores)
+        losses = {domain: bpr_loss(pair_scores) for domain, pair_scores in y_pred.items()}
         self.record_domain_losses(losses)
         return sum(losses.values()) + self.regularization_loss()
 

@@ -1,6 +1,7 @@
 """CDRModel: what every model of the zoo offers to training, evaluation and export."""
 
 import keras
+import keras_rs
 from keras import ops
 
 from tfcdr.data import keys
@@ -18,6 +19,31 @@ def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
     )
     layer.build()
     return layer
+
+
+_PAIRWISE_LOGISTIC = keras_rs.losses.PairwiseLogisticLoss()
+
+
+def bpr_loss(pair_scores):
+    """BPR loss of `[n, 2]` (positive, negative) scores.
+
+    keras-rs' `PairwiseLogisticLoss` with the positive item first in each
+    row. It divides the sum over the list's pairs by the list size, so the
+    value is `0.5 * mean(-log sigmoid(s_pos - s_neg))`: half the textbook
+    BPR mean. Adam is indifferent to the scale; an L2 weight or another
+    loss term added to it weighs twice what it would beside the textbook
+    mean (the zoo's defaults are tuned on this scale).
+    """
+    labels = ops.broadcast_to(ops.convert_to_tensor([[1.0, 0.0]], pair_scores.dtype), ops.shape(pair_scores))
+    return _PAIRWISE_LOGISTIC(labels, pair_scores)
+
+
+def pointwise_loss(labels, predictions, loss_type="bce"):
+    """Mean loss of one domain: BCE on logits ("bce") or squared error on ratings ("mse")."""
+    labels = ops.cast(labels, predictions.dtype)
+    if loss_type == "mse":
+        return ops.mean(ops.square(labels - predictions))
+    return ops.mean(keras.losses.binary_crossentropy(labels[:, None], predictions[:, None], from_logits=True))
 
 
 class CDRModel(keras.Model):
@@ -177,12 +203,7 @@ class PointwiseModel(CDRModel):
 
     def domain_loss(self, labels, predictions):
         """One domain's mean loss: BCE on logits, or MSE when `loss_type` is "mse"."""
-        labels = ops.cast(labels, predictions.dtype)
-        if self.loss_type == "mse":
-            return ops.mean(ops.square(labels - predictions))
-        return ops.mean(
-            keras.losses.binary_crossentropy(labels[:, None], predictions[:, None], from_logits=True)
-        )
+        return pointwise_loss(labels, predictions, self.loss_type)
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         losses = {domain: self.domain_loss(y[domain], predictions) for domain, predictions in y_pred.items()}

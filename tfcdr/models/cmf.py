@@ -1,9 +1,8 @@
 """CMF: collective matrix factorization over domains that share users."""
 
-import keras_rs
 from keras import ops
 
-from tfcdr.models.cdr_model import PointwiseModel, normal_embedding
+from tfcdr.models.cdr_model import PointwiseModel, bpr_loss, normal_embedding
 from tfcdr.serialization import register
 
 # Which pipeline each loss trains on (see `tfcdr.data.pipelines`).
@@ -27,8 +26,9 @@ class CMF(PointwiseModel):
       the CoNet and SharedVAE papers compare against;
     - "mse": squared error on ratings scaled to [0, 1] (explicit feedback,
       Singh & Gordon's Gaussian link; input kind "rating");
-    - "bpr": `-log sigmoid(s_pos - s_neg)`, keras-rs' `PairwiseLogisticLoss`
-      (input kind "pairwise").
+    - "bpr": `-log sigmoid(s_pos - s_neg)` through keras-rs'
+      `PairwiseLogisticLoss` (halved; see `cdr_model.bpr_loss`; input kind
+      "pairwise").
 
     Because the input a model trains on depends on `loss_type`, `input_kind`
     is a property of the instance here rather than a class constant.
@@ -85,7 +85,6 @@ class CMF(PointwiseModel):
         self.auxiliary_weight = float(auxiliary_weight)
         self.l2 = float(l2)
         self.embedding_stddev = float(embedding_stddev)
-        self.pair_loss = keras_rs.losses.PairwiseLogisticLoss()
 
         def embedding(count, dim, name, stddev):
             return normal_embedding(count, dim, name, stddev, self.l2)
@@ -129,13 +128,7 @@ class CMF(PointwiseModel):
     ):
         if self.loss_type != "bpr":
             return super().compute_loss(x, y, y_pred, sample_weight, training)
-        losses = {}
-        for domain, scores in y_pred.items():
-            # The positive item is first in each two-item list.
-            labels = ops.broadcast_to(
-                ops.convert_to_tensor([[1.0, 0.0]], scores.dtype), ops.shape(scores)
-            )
-            losses[domain] = self.pair_loss(labels, scores)
+        losses = {domain: bpr_loss(scores) for domain, scores in y_pred.items()}
         self.record_domain_losses(losses)
         total = sum(self.domain_weights[d] * value for d, value in losses.items())
         return total + self.regularization_loss()

@@ -1,21 +1,25 @@
 """EMCDR: embed each domain with MF, then map source user factors to the target."""
 
 import keras
-import keras_rs
 import numpy as np
 from keras import ops
 
 from tfcdr.data import keys
-from tfcdr.models.cdr_model import CDRModel, normal_embedding
+from tfcdr.models.cdr_model import CDRModel, bpr_loss, normal_embedding, pointwise_loss
 from tfcdr.serialization import register
+
+# Which pipeline each latent model trains on (see `tfcdr.data.pipelines`).
+INPUT_KINDS = {"bpr": "pairwise", "mse": "rating"}
 
 
 @register
 class EMCDR(CDRModel):
-    """Per-domain BPR-MF plus a learned map from source to target user factors.
+    """Per-domain MF plus a learned map from source to target user factors.
 
-    Each domain has its own user and item factors trained with BPR (as
-    `BPRMF`). A mapping `f` (linear `M u`, or an MLP with one tanh hidden
+    Each domain has its own user and item factors, trained with BPR (as
+    `BPRMF`, `loss_type="bpr"`, for implicit feedback) or with squared
+    error on the ratings (`loss_type="mse"`, the paper's MF, for the
+    `rating` protocol; `tfcdr.models.MODELS` switches to it there). A mapping `f` (linear `M u`, or an MLP with one tanh hidden
     layer) is fit on the users who have training data in both domains so
     that `f(U_source[u]) ~ U_target[u]`. In the target, a user without
     target training interactions (a cold-start user) is scored with
@@ -25,7 +29,7 @@ class EMCDR(CDRModel):
     Training. The paper trains in sequence: MF in each domain to
     convergence, then the mapping on the fixed factors. Here the three
     losses are minimized together in one `fit`: `compute_loss` returns
-    `BPR_source + BPR_target + mapping_weight * MSE(f(sg(U_s[u])),
+    `L_source + L_target + mapping_weight * MSE(f(sg(U_s[u])),
     sg(U_t[u])) + l2 terms`, where `sg` is stop-gradient and `u` runs over
     the batch's users who have training data in both domains. Because of
     the stop-gradients the mapping term never moves the factors, so the MF
@@ -46,6 +50,7 @@ class EMCDR(CDRModel):
     Args:
         domains, num_users, num_items: see `CDRModel`.
         embedding_dim: factor size K (32).
+        loss_type: "bpr" (pairwise input) or "mse" (rating input).
         l2: L2 weight on the factors (and on the mapping's kernels).
         mapping: "mlp" (EMCDR-MLP, the paper's better variant) or "linear"
             (EMCDR-LM, `f(u) = M u`).
@@ -67,14 +72,13 @@ class EMCDR(CDRModel):
         mapping.
     """
 
-    input_kind = "pairwise"
-
     def __init__(
         self,
         domains,
         num_users,
         num_items,
         embedding_dim=32,
+        loss_type="bpr",
         l2=1e-5,
         mapping="mlp",
         hidden_units=None,
@@ -89,6 +93,9 @@ class EMCDR(CDRModel):
         super().__init__(domains, num_users, num_items, **kwargs)
         if len(self.domains) < 2:
             raise ValueError("EMCDR needs a source and a target domain; got one domain")
+        if loss_type not in INPUT_KINDS:
+            raise ValueError(f"loss_type must be one of {sorted(INPUT_KINDS)}, got {loss_type!r}")
+        self.loss_type = loss_type
         if mapping not in ("linear", "mlp"):
             raise ValueError(f"mapping must be 'linear' or 'mlp', got {mapping!r}")
         self.embedding_dim = int(embedding_dim)
@@ -109,7 +116,6 @@ class EMCDR(CDRModel):
         self.bidirectional = bool(bidirectional)
         self.map_all_users = bool(map_all_users)
         self.embedding_stddev = float(embedding_stddev)
-        self.pair_loss = keras_rs.losses.PairwiseLogisticLoss()
         # Keras tracks metric attributes: `mapping_loss` shows in the fit logs.
         self.mapping_tracker = keras.metrics.Mean(name="mapping_loss")
         regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
@@ -175,6 +181,10 @@ class EMCDR(CDRModel):
         )
         self.build()
 
+    @property
+    def input_kind(self):
+        return INPUT_KINDS[self.loss_type]
+
     def map_factors(self, source, target, factors):
         """f_{source -> target}(factors): float [n, K] -> [n, K]."""
         x = factors
@@ -215,6 +225,11 @@ class EMCDR(CDRModel):
 
     def call(self, inputs, training=None):
         # Training scores use each domain's own factors, never the map.
+        if self.loss_type == "mse":
+            return {
+                domain: self._own_score(domain, features[keys.USER_ID], features[keys.ITEM_ID])
+                for domain, features in inputs.items()
+            }
         return self.pair_scores(inputs, self._own_score)
 
     def mapping_loss(self, user_ids):
@@ -260,13 +275,10 @@ class EMCDR(CDRModel):
     ):
         if training and x is not None:
             self.record_training_users(x)
-        losses = {}
-        for domain, pair_scores in y_pred.items():
-            labels = ops.broadcast_to(
-                ops.convert_to_tensor([[1.0, 0.0]], pair_scores.dtype),
-                ops.shape(pair_scores),
-            )
-            losses[domain] = self.pair_loss(labels, pair_scores)
+        if self.loss_type == "mse":
+            losses = {d: pointwise_loss(y[d], scores, "mse") for d, scores in y_pred.items()}
+        else:
+            losses = {d: bpr_loss(scores) for d, scores in y_pred.items()}
         self.record_domain_losses(losses)
         total = sum(losses.values()) + self.regularization_loss()
         if x is not None:
@@ -283,6 +295,7 @@ class EMCDR(CDRModel):
         config.update(
             {
                 "embedding_dim": self.embedding_dim,
+                "loss_type": self.loss_type,
                 "l2": self.l2,
                 "mapping": self.mapping,
                 "hidden_units": self.hidden_units,

@@ -20,33 +20,17 @@ Example:
 
 import argparse
 import os
-import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
+from timing import EpochTimer  # noqa: E402
 
 from tfcdr.data import pipelines  # noqa: E402
 from tfcdr.data.splits import make_split  # noqa: E402
 from tfcdr.data.synthetic import make_synthetic  # noqa: E402
 from tfcdr.models.adc import ADC  # noqa: E402
-
-
-class _EpochTimer(keras.callbacks.Callback):
-    """Wall and CPU seconds of each epoch after the first."""
-
-    def __init__(self):
-        super().__init__()
-        self.wall, self.cpu = [], []
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self._start = (time.perf_counter(), time.process_time())
-
-    def on_epoch_end(self, epoch, logs=None):
-        if epoch > 0:
-            self.wall.append(time.perf_counter() - self._start[0])
-            self.cpu.append(time.process_time() - self._start[1])
 
 
 def time_fit(split, weighting, epochs, batch_size, steps_per_execution):
@@ -56,9 +40,10 @@ def time_fit(split, weighting, epochs, batch_size, steps_per_execution):
     dataset = pipelines.pairwise(split, batch_size=batch_size, seed=0)
     steps = int(dataset.cardinality())
     model.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=steps_per_execution)
-    timer = _EpochTimer()
+    timer = EpochTimer()
     model.fit(dataset, epochs=epochs + 1, verbose=0, shuffle=False, callbacks=[timer])
-    return np.sum(timer.wall) / (steps * epochs), np.sum(timer.cpu) / (steps * epochs), steps
+    wall, cpu = np.sum(timer.seconds[1:], axis=0)
+    return wall / (steps * epochs), cpu / (steps * epochs), steps
 
 
 def main(argv=None):

@@ -27,9 +27,7 @@ Example:
 
 import argparse
 import contextlib
-import datetime
 import os
-import platform
 import signal
 import sys
 import time
@@ -38,7 +36,7 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 
 import keras  # noqa: E402
 import numpy as np  # noqa: E402
-import tensorflow as tf  # noqa: E402
+from timing import EpochTimer, Stopwatch, machine_facts  # noqa: E402
 
 from tfcdr.data import keys, pipelines  # noqa: E402
 from tfcdr.data.sampling import sample_negatives  # noqa: E402
@@ -109,23 +107,6 @@ class Report:
         self.markdown.append(text)
 
 
-def machine_facts():
-    affinity = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
-    load = os.getloadavg() if hasattr(os, "getloadavg") else None
-    return {
-        "date": datetime.datetime.now().strftime("%Y-%m-%d %H:%M"),
-        "python": platform.python_version(),
-        "platform": platform.platform(),
-        "cpu count": f"{os.cpu_count()} (usable by this process: {affinity})",
-        "TensorFlow": tf.__version__,
-        "Keras": keras.__version__,
-        "numpy": np.__version__,
-        "load average at start (1/5/15 min)": (
-            "n/a" if load is None else " / ".join(f"{v:.2f}" for v in load)
-        ),
-    }
-
-
 @contextlib.contextmanager
 def time_limit(seconds):
     """Raises TimeoutError in the main thread after `seconds` (Unix only)."""
@@ -162,32 +143,6 @@ def load_data(args, report):
     options = ", ".join(f"{k}={v}" for k, v in SYNTHETIC_SHAPE.items())
     data = make_synthetic(seed=args.seed, **SYNTHETIC_SHAPE)
     return data, f"synthetic, shaped like ml1m-genre (make_synthetic({options}, seed={args.seed}))"
-
-
-class Stopwatch:
-    """Wall time and CPU time of this process (all its threads) since `start`."""
-
-    def start(self):
-        self.wall, self.cpu = time.perf_counter(), time.process_time()
-        return self
-
-    def stop(self):
-        return time.perf_counter() - self.wall, time.process_time() - self.cpu
-
-
-class EpochTimer(keras.callbacks.Callback):
-    """(wall, cpu) seconds of every epoch of one `fit`."""
-
-    def __init__(self):
-        super().__init__()
-        self.seconds = []
-        self.watch = Stopwatch()
-
-    def on_epoch_begin(self, epoch, logs=None):
-        self.watch.start()
-
-    def on_epoch_end(self, epoch, logs=None):
-        self.seconds.append(self.watch.stop())
 
 
 def bare_reference(num_users, num_items, embedding_dim=32, hidden=(64, 32, 16, 8)):

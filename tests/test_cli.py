@@ -87,3 +87,30 @@ def test_train_export_then_export_again_and_tune(tmp_path, capsys):
     assert main(["-q", "tune", "--model", "bpr-mf", "--max-trials", "2", "--epochs", "1", "--output", str(tuned)]) == 0
     assert "2 trials: 2 completed, 0 failed" in capsys.readouterr().out
     assert main(["-q", "train", "--model", "bpr-mf", "--epochs", "1", "--config", str(tuned / "best_config.json"), "--output", str(tmp_path / "best")]) == 0
+
+
+def test_sweep_trains_each_value_on_one_split_and_plots_it(tmp_path, capsys):
+    out = tmp_path / "sweep"
+    code = main(
+        ["-q", "sweep", "--model", "mlp", "--param", "negative_ratio", "--values", "1,3", "--epochs", "1", "--output", str(out)]
+    )
+    assert code == 0
+    runs = [json.loads((out / f"negative_ratio={v}-seed0" / "metrics.json").read_text()) for v in (1, 3)]
+    assert [r["config"]["training"]["negative_ratio"] for r in runs] == [1, 3]
+    assert runs[0]["split_fingerprint"] == runs[1]["split_fingerprint"]
+    assert {r["zoo_model"] for r in runs} == {"mlp"}
+    assert runs[0]["metrics"] != runs[1]["metrics"]
+    board = (out / "leaderboard.md").read_text()
+    assert "negative_ratio=1" in board and "negative_ratio=3" in board
+    assert (out / "sweep.png").stat().st_size > 1000
+
+
+def test_sweep_values_parse_json_and_reject_unknown_parameters(capsys):
+    from tfcdr.cli import _sweep_values
+
+    assert _sweep_values("0.2, 0.4") == [0.2, 0.4]
+    assert _sweep_values("[[1], [1, 2]]") == [[1], [1, 2]]
+    assert _sweep_values("linear,mlp") == ["linear", "mlp"]
+    code = main(["sweep", "--model", "conet", "--param", "target_wieght", "--values", "0.2"])
+    assert code != 0
+    assert "no hyperparameter 'target_wieght'" in capsys.readouterr().err

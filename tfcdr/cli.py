@@ -1,4 +1,4 @@
-"""The `tfcdr` command: train, evaluate, compare, tune, export and describe data."""
+"""The `tfcdr` command: train, evaluate, compare, sweep, tune, export and describe data."""
 
 import argparse
 import json
@@ -52,6 +52,23 @@ def build_parser():
     compare.add_argument("--epochs", type=int, default=None)
     compare.add_argument("--config", default=None, help='JSON file {"<model>": {hyperparameters}}')
     compare.add_argument("--output", default=None, help="directory (default: runs/compare-<dataset>-<protocol>)")
+
+    sweep = commands.add_parser("sweep", help="sensitivity of one model to one hyperparameter: test metrics per value")
+    sweep.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
+    sweep.add_argument("--param", required=True, help="a model argument or training option, e.g. target_weight")
+    sweep.add_argument(
+        "--values",
+        required=True,
+        help="comma-separated values (each read as JSON, e.g. 0.2,0.4) or one JSON list (e.g. '[[1],[1,2]]')",
+    )
+    _add_data_options(sweep)
+    sweep.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
+    sweep.add_argument("--epochs", type=int, default=None)
+    sweep.add_argument(
+        "--config", default=None, help='JSON file of the other hyperparameters (flat, or {"<model>": {...}})'
+    )
+    sweep.add_argument("--metric", default=None, help="metric plotted against the value (default: the protocol's headline)")
+    sweep.add_argument("--output", default=None, help="directory (default: runs/sweep-<model>-<param>-<dataset>)")
 
     from tfcdr.transfer import (
         command as transfer_command,  # argparse only, no TensorFlow
@@ -240,7 +257,53 @@ def _run(args):
         print((output / "leaderboard.md").read_text())
         print(f"wrote {output}/leaderboard.md, leaderboard.csv, leaderboard.png and one folder per run")
         return 0
+    if args.command == "sweep":
+        from tfcdr.models import get_spec
+
+        get_spec(args.model)
+        values = _sweep_values(args.values)
+        config = experiment.load_config(args.config) if args.config else {}
+        if isinstance(config.get(args.model), dict):
+            config = config[args.model]
+        output = _output(args.output, f"sweep-{args.model}-{args.param}-{pathlib.Path(args.dataset).name}")
+        experiment.sweep(
+            args.model,
+            args.param,
+            values,
+            dataset=args.dataset,
+            protocol=args.protocol,
+            seeds=[int(s) for s in args.seeds.split(",")],
+            epochs=args.epochs,
+            config=config,
+            data_dir=args.data_dir,
+            output=output,
+            metric=args.metric,
+        )
+        print()
+        print((output / "leaderboard.md").read_text())
+        print(f"wrote {output}/leaderboard.md, leaderboard.csv, leaderboard.png, sweep.png and one folder per run")
+        return 0
     raise AssertionError(args.command)
+
+
+def _sweep_values(text):
+    """`--values` as a list: one JSON list, or comma-separated JSON values (bare words as strings)."""
+    text = text.strip()
+    if text.startswith("["):
+        try:
+            values = json.loads(text)
+        except json.JSONDecodeError as error:
+            raise DataError(f"--values is not a valid JSON list: {error.msg} (value {text!r})") from None
+    else:
+        values = []
+        for item in (part.strip() for part in text.split(",")):
+            try:
+                values.append(json.loads(item))
+            except json.JSONDecodeError:
+                values.append(item)
+    if not isinstance(values, list) or not values:
+        raise DataError(f"--values needs at least one value (value {text!r})")
+    return values
 
 
 if __name__ == "__main__":

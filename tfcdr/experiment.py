@@ -45,6 +45,7 @@ def run_experiment(
     split=None,
     verbose=1,
     save_model=True,
+    label=None,
 ):
     """Trains `model_name` on a split of `dataset` and evaluates it on test.
 
@@ -61,6 +62,8 @@ def run_experiment(
         split: a ready `Split` to reuse (compare passes one per seed).
         verbose: Keras verbosity.
         save_model: also write model.keras.
+        label: the run's name in results (default `model_name`), e.g. a
+            sweep's "target_weight=0.2".
 
     Returns:
         (result dict as written to metrics.json, trained model).
@@ -86,7 +89,8 @@ def run_experiment(
     train_seconds = time.time() - started
     test = evaluate(model, split, subset="test")
     result = {
-        "model": model_name,
+        "model": label or model_name,
+        "zoo_model": model_name,
         "dataset": split.dataset,
         "protocol": split.protocol,
         "seed": seed,
@@ -124,30 +128,111 @@ def compare(
         (leaderboard DataFrame, list of per-run result dicts).
     """
     configs = configs or {}
+    variants = [(name, name, configs.get(name)) for name in models]
+    return run_variants(variants, dataset, protocol, seeds, epochs, data_dir, output, verbose)
+
+
+def run_variants(variants, dataset, protocol, seeds, epochs=None, data_dir=None, output=None, verbose=0):
+    """Trains each `(label, model name, config)` once per seed, all on that seed's split.
+
+    A run's `model` field (and its folder, `<label>-seed<S>`) is the label,
+    so one zoo model can appear several times with different configs.
+
+    Returns:
+        (leaderboard DataFrame, list of per-run result dicts).
+    """
     data = load_dataset(dataset, data_dir=data_dir)
     print(data.describe_text(), flush=True)
     runs = []
     for seed in seeds:
         split = make_split(data, protocol, seed=seed)
         print(f"\nseed {seed}: split {split.fingerprint()}\n{split.summary().to_string()}", flush=True)
-        for name in models:
-            run_dir = None if output is None else pathlib.Path(output) / f"{name}-seed{seed}"
+        for label, name, config in variants:
+            run_dir = None if output is None else pathlib.Path(output) / f"{results.file_name(label)}-seed{seed}"
             started = time.time()
             result, _ = run_experiment(
                 name,
                 seed=seed,
                 epochs=epochs,
-                config=configs.get(name),
+                config=config,
                 split=split,
                 output=run_dir,
                 verbose=verbose,
                 save_model=False,
+                label=label,
             )
             runs.append(result)
             headline = results.headline_line(result)
-            print(f"  {name:<14} seed {seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
+            print(f"  {label:<14} seed {seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
     board = results.leaderboard(runs)
     if output is not None:
         results.write_leaderboard(output, board, runs)
     return board, runs
 
+
+def sweep(
+    model,
+    parameter,
+    values,
+    dataset="synthetic",
+    protocol="loo-sampled",
+    seeds=(0,),
+    epochs=None,
+    config=None,
+    data_dir=None,
+    output=None,
+    metric=None,
+    verbose=0,
+):
+    """Sensitivity of one model to one hyperparameter: a run per value and seed.
+
+    Every value is trained on the same split per seed with `config` for the
+    other hyperparameters. Writes the leaderboard (one row per value and
+    domain) and `sweep.png`: the test `metric` (default the protocol's
+    headline metric) against the value, one line per domain, with the
+    standard deviation over seeds as error bars.
+
+    Args:
+        model: a zoo model name.
+        parameter: a constructor argument of the model or a training option
+            (e.g. "target_weight", "negative_ratio").
+        values: the values to try (any JSON values, e.g. lists of layers).
+        config: fixed hyperparameters under the swept one.
+        Others as `compare`.
+
+    Returns:
+        (leaderboard DataFrame, list of per-run result dicts).
+    """
+    from tfcdr.evaluation.evaluate import HEADLINE
+
+    values = list(values)
+    if not values:
+        raise ValueError("sweep needs at least one value")
+    _check_parameter(model, parameter)
+    labels = [f"{parameter}={json.dumps(v)}" for v in values]
+    variants = [(label, model, {**(config or {}), parameter: value}) for label, value in zip(labels, values, strict=True)]
+    board, runs = run_variants(variants, dataset, protocol, seeds, epochs, data_dir, output, verbose)
+    if output is not None:
+        results.plot_sweep(
+            board, labels, values, metric or HEADLINE[protocol], pathlib.Path(output) / "sweep.png",
+            title=f"{model} on {runs[0]['dataset']}: {parameter}",
+        )
+    return board, runs
+
+
+def _check_parameter(model, parameter):
+    """Raises DataError unless `parameter` is a training option or a constructor argument of `model`."""
+    import inspect
+
+    from tfcdr.errors import DataError
+    from tfcdr.models import TRAINING_DEFAULTS, get_spec
+
+    known = set(TRAINING_DEFAULTS)
+    for cls in get_spec(model).cls.__mro__:
+        if cls is keras.Model:
+            break
+        if "__init__" in vars(cls):
+            known.update(inspect.signature(cls.__init__).parameters)
+    known -= {"self", "kwargs", "domains", "num_users", "num_items"}
+    if parameter not in known:
+        raise DataError(f"{model!r} has no hyperparameter {parameter!r}; choose one of {sorted(known)}")

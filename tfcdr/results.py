@@ -138,6 +138,33 @@ def plot_leaderboard(board, metric, path):
     plt.close(fig)
 
 
+def file_name(label):
+    """A run label as a folder name: "conet target_weight=0.2" -> "conet_target_weight=0.2"."""
+    return "".join(c if c.isalnum() or c in "-_.=" else "_" for c in label)
+
+
+def plot_sweep(board, labels, values, metric, path, title=""):
+    """Test `metric` against a swept value, a line per domain, std over seeds as error bars.
+
+    Numeric values are placed on a numeric axis; others (lists, strings)
+    one per tick, labelled with their JSON text.
+    """
+    chosen = board[board["metric"] == metric]
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    x = np.asarray(values, float) if numeric else np.arange(len(values))
+    fig, axis = plt.subplots(figsize=(6, 4))
+    for domain in dict.fromkeys(chosen["domain"]):
+        rows = chosen[chosen["domain"] == domain].set_index("model").reindex(labels)
+        axis.errorbar(x, rows["mean"], yerr=rows["std"].fillna(0), marker="o", capsize=3, label=domain)
+    if not numeric:
+        axis.set_xticks(x, [label.split("=", 1)[1] for label in labels], fontsize=8)
+    axis.set(xlabel=labels[0].split("=", 1)[0], ylabel=f"test {metric}", title=title)
+    axis.legend(fontsize=8)
+    axis.grid(alpha=0.3)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
 
 def markdown_table(frame, floatfmt="{:.4f}"):
     """A DataFrame as a GitHub Markdown table (index as the first column)."""

@@ -5,6 +5,7 @@ import pytest
 from tests.test_case import tiny_data
 from tfcdr.data.cross_domain_data import CrossDomainData
 from tfcdr.data.splits import PROTOCOLS, RankingEval, SampledEval, make_split
+from tfcdr.data.synthetic import make_synthetic
 from tfcdr.errors import DataError
 
 
@@ -153,3 +154,15 @@ def test_adc_relevance_is_above_user_mean():
 def test_unknown_protocol_is_a_clear_error():
     with pytest.raises(DataError, match="unknown protocol 'loo'.*loo-sampled"):
         make_split(tiny_data(), "loo")
+
+
+def test_select_keeps_the_chosen_domains_rows_in_the_given_order():
+    split = make_split(make_synthetic(num_domains=3, num_users=200, num_items=40, interactions_per_user=10), "adc", seed=0)
+    pair = split.select(["domain_2", "domain_0"])
+    assert pair.domain_names == ["domain_2", "domain_0"]
+    assert pair.num_users == split.num_users and pair.num_items == {d: split.num_items[d] for d in pair.domain_names}
+    for name in pair.domain_names:
+        assert pair.domains[name] is split.domains[name]
+    assert split.domain_names == ["domain_0", "domain_1", "domain_2"]
+    with pytest.raises(DataError, match="distinct domains"):
+        split.select(["domain_0", "nope"])

@@ -54,3 +54,10 @@ def test_bad_arguments_are_clear_errors():
         make_synthetic(overlap=1.5)
     with pytest.raises(DataError, match="num_items"):
         make_synthetic(num_domains=3, num_items=(100, 100, 100, 100))
+
+
+def test_small_domains_still_get_interactions_and_unseen_items():
+    data = make_synthetic(num_domains=3, num_users=100, num_items=40, interactions_per_user=10)
+    for name in data.domain_names:
+        per_user = data.domains[name].interactions.groupby("user").size()
+        assert per_user.min() >= 3 and per_user.max() <= 20

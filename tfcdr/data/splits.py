@@ -139,6 +139,27 @@ class Split:
                         digest.update(np.ascontiguousarray(value).tobytes())
         return digest.hexdigest()[:12]
 
+    def select(self, domains):
+        """The same split restricted to `domains`, in that order (source first, target last).
+
+        Each kept domain keeps its training rows and evaluation sets as they
+        are, and the user vocabulary is unchanged, so a two-domain model
+        (e.g. CoNet) trained on `split.select([source, target])` is
+        evaluated on exactly the rows a multi-domain model sees for them.
+        """
+        domains = [str(d) for d in domains]
+        unknown = [d for d in domains if d not in self.domains]
+        if unknown or not domains or len(set(domains)) != len(domains):
+            raise DataError(f"select needs distinct domains of {self.domain_names}; got {domains}")
+        return dataclasses.replace(
+            self,
+            domains={d: self.domains[d] for d in domains},
+            num_items={d: self.num_items[d] for d in domains},
+            item_vocabs={d: self.item_vocabs[d] for d in domains},
+            item_features={d: v for d, v in self.item_features.items() if d in domains},
+            notes=[*self.notes, f"domains selected: {', '.join(domains)}"],
+        )
+
     def summary(self):
         """DataFrame with the sizes of each domain's parts."""
         rows = []

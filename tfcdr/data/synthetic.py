@@ -79,7 +79,10 @@ def make_synthetic(
         appeal = taste @ item_factors.T / np.sqrt(shared_dim) + popularity
         gumbel = rng.gumbel(size=appeal.shape)
         order = np.argsort(-(appeal / temperature + gumbel), axis=1)
-        sizes = np.clip(rng.poisson(counts[k], size=len(present)), 3, items[k] - 100)
+        # Leave >= 100 unseen items for 99 sampled negatives where there are
+        # enough items; small toy domains keep at least half their items unseen.
+        upper = items[k] - 100 if items[k] > 103 else max(1, items[k] // 2)
+        sizes = np.clip(rng.poisson(counts[k], size=len(present)), min(3, upper), upper)
         rank = np.arange(items[k])[None, :]
         chosen = rank < sizes[:, None]
         rows, positions = np.nonzero(chosen)

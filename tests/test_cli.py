@@ -114,3 +114,35 @@ def test_sweep_values_parse_json_and_reject_unknown_parameters(capsys):
     code = main(["sweep", "--model", "conet", "--param", "target_wieght", "--values", "0.2"])
     assert code != 0
     assert "no hyperparameter 'target_wieght'" in capsys.readouterr().err
+
+
+def test_pair_models_report_each_target_from_its_best_validated_source(tmp_path, capsys):
+    import pandas as pd
+
+    from tfcdr.data.synthetic import make_synthetic
+
+    data = make_synthetic(num_domains=3, num_users=200, num_items=120, interactions_per_user=10)
+    folder = tmp_path / "three"
+    folder.mkdir()
+    for name in data.domain_names:
+        data.domains[name].interactions.assign(
+            user=lambda t: data.user_vocab[t["user"]], item=lambda t, n=name: data.domains[n].item_vocab[t["item"]]
+        )[["user", "item", "timestamp"]].to_csv(folder / f"{name}.csv", index=False)
+    output = tmp_path / "pairs"
+    code = main(
+        ["-q", "compare", "--models", "bpr-mf", "--pair-models", "conet-lasso", "--dataset", str(folder),
+         "--protocol", "adc", "--seeds", "0", "--epochs", "1", "--output", str(output)]
+    )
+    assert code == 0
+    pairs = pd.read_csv(output / "pairs.csv")
+    assert len(pairs) == 6 and set(pairs["target"]) == set(data.domain_names)
+    best = pd.read_csv(output / "leaderboard.csv").query("model == 'conet-lasso (best source)' and metric == 'ndcg@10'")
+    for target, group in pairs.groupby("target"):
+        chosen = group[group["chosen"]]
+        assert len(chosen) == 1 and chosen["valid ndcg@10"].iloc[0] == group["valid ndcg@10"].max()
+        source = chosen["source"].iloc[0]
+        run = json.loads((output / f"conet-lasso_{source}-_{target}-seed0" / "metrics.json").read_text())
+        assert run["dataset"] and set(run["metrics"]) == {source, target}
+        reported = best.set_index("domain").loc[target, "mean"]
+        assert reported == pytest.approx(run["metrics"][target]["ndcg@10"])
+    assert "| domain_0 | conet-lasso (best source) |" in (output / "leaderboard.md").read_text()

@@ -48,6 +48,12 @@ def build_parser():
     compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
     compare.add_argument("--models", default=None, help="comma-separated names (default: every registered method, ablations aside)")
     _add_data_options(compare)
+    compare.add_argument(
+        "--pair-models",
+        default=None,
+        help="two-domain models (e.g. conet-lasso) run on every (source, target) pair of the split; "
+        "each target reports its best source by validation",
+    )
     compare.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
     compare.add_argument("--epochs", type=int, default=None)
     compare.add_argument("--config", default=None, help='JSON file {"<model>": {hyperparameters}}')
@@ -236,8 +242,9 @@ def _run(args):
     if args.command == "compare":
         from tfcdr.models import MODELS, main_job_models
 
-        models = args.models.split(",") if args.models else main_job_models()
-        unknown = [m for m in models if m not in MODELS]
+        pair_models = args.pair_models.split(",") if args.pair_models else []
+        models = args.models.split(",") if args.models else ([] if pair_models else main_job_models())
+        unknown = [m for m in models + pair_models if m not in MODELS]
         if unknown:
             raise DataError(f"unknown models {unknown}; choose from {sorted(MODELS)}")
         seeds = [int(s) for s in args.seeds.split(",")]
@@ -252,6 +259,7 @@ def _run(args):
             configs=configs,
             data_dir=args.data_dir,
             output=output,
+            pair_models=pair_models,
         )
         print()
         print((output / "leaderboard.md").read_text())

@@ -6,6 +6,7 @@ import pathlib
 import time
 
 import keras
+import pandas as pd
 
 from tfcdr import results
 from tfcdr.data.datasets import load_dataset
@@ -117,6 +118,7 @@ def compare(
     data_dir=None,
     output=None,
     verbose=0,
+    pair_models=(),
 ):
     """Runs every model on the same split per seed; returns the leaderboard.
 
@@ -124,19 +126,29 @@ def compare(
     every run's metrics.json). The leaderboard has the mean and standard
     deviation over seeds of each model's test metrics in each domain.
 
+    `pair_models` are two-domain models (e.g. CoNet) compared on a split of
+    more domains: each is trained on every ordered (source, target) pair of
+    domains (`Split.select`), and each target domain reports the run whose
+    source had the best validation headline metric on that target, as
+    "<model> (best source)". Every pair's run is written to its own folder
+    and listed in `pairs.csv`.
+
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
     """
     configs = configs or {}
     variants = [(name, name, configs.get(name)) for name in models]
-    return run_variants(variants, dataset, protocol, seeds, epochs, data_dir, output, verbose)
+    pairs = [(name, configs.get(name)) for name in pair_models]
+    return run_variants(variants, dataset, protocol, seeds, epochs, data_dir, output, verbose, pairs)
 
 
-def run_variants(variants, dataset, protocol, seeds, epochs=None, data_dir=None, output=None, verbose=0):
+def run_variants(variants, dataset, protocol, seeds, epochs=None, data_dir=None, output=None, verbose=0, pair_models=()):
     """Trains each `(label, model name, config)` once per seed, all on that seed's split.
 
     A run's `model` field (and its folder, `<label>-seed<S>`) is the label,
     so one zoo model can appear several times with different configs.
+    `pair_models` is a list of `(model name, config)` run per domain pair
+    (see `compare`).
 
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
@@ -144,30 +156,91 @@ def run_variants(variants, dataset, protocol, seeds, epochs=None, data_dir=None,
     data = load_dataset(dataset, data_dir=data_dir)
     print(data.describe_text(), flush=True)
     runs = []
+    pair_rows = []
+
+    def run(label, name, config, split):
+        run_dir = None if output is None else pathlib.Path(output) / f"{results.file_name(label)}-seed{split.seed}"
+        started = time.time()
+        result, _ = run_experiment(
+            name,
+            seed=split.seed,
+            epochs=epochs,
+            config=config,
+            split=split,
+            output=run_dir,
+            verbose=verbose,
+            save_model=False,
+            label=label,
+        )
+        headline = results.headline_line(result)
+        print(f"  {label:<14} seed {split.seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
+        return result
+
     for seed in seeds:
         split = make_split(data, protocol, seed=seed)
         print(f"\nseed {seed}: split {split.fingerprint()}\n{split.summary().to_string()}", flush=True)
         for label, name, config in variants:
-            run_dir = None if output is None else pathlib.Path(output) / f"{results.file_name(label)}-seed{seed}"
-            started = time.time()
-            result, _ = run_experiment(
-                name,
-                seed=seed,
-                epochs=epochs,
-                config=config,
-                split=split,
-                output=run_dir,
-                verbose=verbose,
-                save_model=False,
-                label=label,
-            )
-            runs.append(result)
-            headline = results.headline_line(result)
-            print(f"  {label:<14} seed {seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
+            runs.append(run(label, name, config, split))
+        for name, config in pair_models:
+            pair_runs = {
+                (source, target): run(f"{name} {source}->{target}", name, config, split.select([source, target]))
+                for target in split.domain_names
+                for source in split.domain_names
+                if source != target
+            }
+            best, rows = _best_sources(name, pair_runs, split)
+            runs.append(best)
+            pair_rows.extend(rows)
     board = results.leaderboard(runs)
     if output is not None:
         results.write_leaderboard(output, board, runs)
+        if pair_rows:
+            pd.DataFrame(pair_rows).to_csv(pathlib.Path(output) / "pairs.csv", index=False)
     return board, runs
+
+
+def _best_sources(name, pair_runs, split):
+    """One result of `name` whose metrics per target come from its best-validated source.
+
+    Returns the result dict and one row per pair (validation and test
+    headline metric on the target, whether it was chosen).
+    """
+    from tfcdr.evaluation.evaluate import HEADLINE, LOWER_IS_BETTER
+
+    metric = HEADLINE[split.protocol]
+    pick = min if metric in LOWER_IS_BETTER else max
+    rows = []
+    for (source, target), result in pair_runs.items():
+        history = result["history"].get(f"val_{target}_{metric}", [])
+        rows.append(
+            {
+                "model": name,
+                "seed": result["seed"],
+                "source": source,
+                "target": target,
+                f"valid {metric}": pick(history) if history else float("nan"),
+                f"test {metric}": result["metrics"][target].get(metric, float("nan")),
+            }
+        )
+    frame = pd.DataFrame(rows)
+    chosen = {}
+    for target, group in frame.groupby("target", sort=False):
+        values = group[f"valid {metric}"]
+        index = values.idxmin() if metric in LOWER_IS_BETTER else values.idxmax()
+        chosen[target] = group.loc[index, "source"]
+    frame["chosen"] = [chosen[t] == s for s, t in zip(frame["source"], frame["target"], strict=True)]
+    first = next(iter(pair_runs.values()))
+    best = {
+        "model": f"{name} (best source)",
+        "zoo_model": name,
+        "dataset": first["dataset"],
+        "protocol": first["protocol"],
+        "seed": first["seed"],
+        "split_fingerprint": split.fingerprint(),
+        "metrics": {t: pair_runs[(s, t)]["metrics"][t] for t, s in chosen.items()},
+        "sources": chosen,
+    }
+    return best, frame.to_dict("records")
 
 
 def sweep(

@@ -30,3 +30,11 @@ def test_sharedvae_aux_reads_encoded_user_features():
 def test_feature_models_refuse_datasets_without_features():
     with pytest.raises(DataError, match="reads features"):
         build_model("cdfm-features", tiny_split())
+
+
+def test_ddtcdr_features_reads_the_encoded_feature_widths():
+    split = feature_split()
+    model = build_model("ddtcdr-features", split)
+    sizes = encode_features(split).sizes(split.domain_names)
+    assert model.uses_features and model.user_feature_dim == sizes["user_feature_dim"] > 0
+    assert build_model("ddtcdr", split).uses_features is False

@@ -131,6 +131,14 @@ MODELS = {
         "NCF rating baseline: DDTCDR's rating network per domain with alpha = 0",
         main_job=False,
     ),
+    "ddtcdr-features": ModelSpec(
+        DDTCDR,
+        {},
+        {"batch_size": 512, "learning_rate": 2e-3},
+        "DDTCDR reading the dataset's user and item features through pretrained autoencoders, ids kept beside them",
+        main_job=False,
+        feature_args=("user_feature_dim", "item_feature_dims"),
+    ),
     "cdfm-features": ModelSpec(
         CDFM,
         {},

@@ -151,6 +151,7 @@ SEARCH_SPACES = {
     "conet": conet_space,
     "conet-lasso": lambda hp: conet_space(hp, lasso=True),
     "ddtcdr": ddtcdr_space,
+    "ddtcdr-features": ddtcdr_space,
     "ncf-rating": lambda hp: {**embedding_dim(hp, (8, 16, 32)), **learning_rate(hp, (5e-4, 1e-3, 2e-3, 5e-3))},
     "adc": adc_space,
     "adc-equal": lambda hp: adc_space(hp, gradnorm=False),

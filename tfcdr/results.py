@@ -47,8 +47,14 @@ def write_run(output, result):
 
 
 def plot_history(history, path, title=""):
-    """Loss curves (left) and validation metrics per domain (right)."""
-    fig, (left, right) = plt.subplots(1, 2, figsize=(11, 4))
+    """Loss curves, validation metrics per domain and, when logged, loss weights per domain.
+
+    The third panel appears for models that learn their domain loss weights
+    (GradNorm: `<domain>_weight` in the logs, the epoch mean of w_k).
+    """
+    weights = {k: v for k, v in history.items() if k.endswith("_weight")}
+    fig, axes = plt.subplots(1, 3 if weights else 2, figsize=(16 if weights else 11, 4))
+    left, right = axes[0], axes[1]
     for key, values in history.items():
         if key.endswith("loss"):
             left.plot(np.arange(1, len(values) + 1), values, marker="o", label=key)
@@ -56,7 +62,11 @@ def plot_history(history, path, title=""):
             right.plot(np.arange(1, len(values) + 1), values, marker=".", label=key[4:])
     left.set(title="training loss", xlabel="epoch")
     right.set(title="validation metrics", xlabel="epoch")
-    for axis in (left, right):
+    if weights:
+        for key, values in weights.items():
+            axes[2].plot(np.arange(1, len(values) + 1), values, marker=".", label=key[: -len("_weight")])
+        axes[2].set(title="domain loss weights w_k", xlabel="epoch")
+    for axis in axes:
         if axis.lines:
             axis.legend(fontsize=7)
         axis.grid(alpha=0.3)

@@ -1,0 +1,42 @@
+import matplotlib.image
+import numpy as np
+
+from tfcdr import results
+
+
+def _width(path):
+    return matplotlib.image.imread(path).shape[1]
+
+
+def test_history_plot_gains_a_weights_panel_only_when_weights_are_logged(tmp_path):
+    history = {"loss": [1.0, 0.5], "a_loss": [0.6, 0.3], "val_a_hr@10": [0.2, 0.3]}
+    results.plot_history(history, tmp_path / "plain.png")
+    results.plot_history({**history, "a_weight": [1.0, 1.2], "b_weight": [1.0, 0.8]}, tmp_path / "weights.png")
+    assert _width(tmp_path / "weights.png") > _width(tmp_path / "plain.png")
+
+
+def test_sweep_plot_places_numeric_values_on_a_numeric_axis(tmp_path, monkeypatch):
+    import pandas as pd
+
+    board = pd.DataFrame(
+        {
+            "model": ["p=0.2", "p=0.8", "p=0.2", "p=0.8"],
+            "domain": ["a", "a", "b", "b"],
+            "metric": ["hr@10"] * 4,
+            "mean": [0.1, 0.4, 0.2, 0.3],
+            "std": [0.01, 0.02, np.nan, 0.0],
+            "count": [2, 2, 1, 1],
+        }
+    )
+    drawn = []
+    real = results.plt.Axes.errorbar
+
+    def spy(axis, x, y, **kwargs):
+        drawn.append((list(np.asarray(x)), list(np.asarray(y))))
+        return real(axis, x, y, **kwargs)
+
+    monkeypatch.setattr(results.plt.Axes, "errorbar", spy)
+    results.plot_sweep(board, ["p=0.2", "p=0.8"], [0.2, 0.8], "hr@10", tmp_path / "s.png")
+    assert drawn == [([0.2, 0.8], [0.1, 0.4]), ([0.2, 0.8], [0.2, 0.3])]
+    results.plot_sweep(board, ["p=0.2", "p=0.8"], [[1], [1, 2]], "hr@10", tmp_path / "t.png")
+    assert drawn[-1][0] == [0, 1]

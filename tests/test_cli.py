@@ -146,3 +146,13 @@ def test_pair_models_report_each_target_from_its_best_validated_source(tmp_path,
         reported = best.set_index("domain").loc[target, "mean"]
         assert reported == pytest.approx(run["metrics"][target]["ndcg@10"])
     assert "| domain_0 | conet-lasso (best source) |" in (output / "leaderboard.md").read_text()
+
+
+def test_compare_metrics_choose_the_table_columns_and_unknown_ones_are_refused(tmp_path, capsys):
+    output = tmp_path / "compare"
+    args = ["-q", "compare", "--models", "bpr-mf", "--seeds", "0", "--epochs", "1", "--output", str(output)]
+    assert main([*args, "--metrics", "hr@5,ndcg@50"]) == 0
+    header = next(line for line in (output / "leaderboard.md").read_text().splitlines() if line.startswith("| domain"))
+    assert header == "| domain | model | hr@5 | ndcg@50 |"
+    assert main([*args, "--metrics", "hr@7"]) == 2
+    assert "does not measure ['hr@7']" in capsys.readouterr().err

@@ -8,6 +8,11 @@ import sys
 
 from tfcdr.errors import DataError
 
+METRICS_HELP = (
+    "comma-separated leaderboard columns, e.g. hr@5,hr@10,ndcg@10 "
+    "(default: the protocol's logged metrics; leaderboard.csv has them all)"
+)
+
 
 def _add_data_options(parser):
     parser.add_argument("--dataset", default="synthetic", help="recipe name or path to a file/folder (default: synthetic)")
@@ -58,6 +63,7 @@ def build_parser():
     compare.add_argument("--epochs", type=int, default=None)
     compare.add_argument("--config", default=None, help='JSON file {"<model>": {hyperparameters}}')
     compare.add_argument("--output", default=None, help="directory (default: runs/compare-<dataset>-<protocol>)")
+    compare.add_argument("--metrics", default=None, help=METRICS_HELP)
 
     sweep = commands.add_parser("sweep", help="sensitivity of one model to one hyperparameter: test metrics per value")
     sweep.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
@@ -75,6 +81,7 @@ def build_parser():
     )
     sweep.add_argument("--metric", default=None, help="metric plotted against the value (default: the protocol's headline)")
     sweep.add_argument("--output", default=None, help="directory (default: runs/sweep-<model>-<param>-<dataset>)")
+    sweep.add_argument("--metrics", default=None, help=METRICS_HELP)
 
     from tfcdr.transfer import (
         command as transfer_command,  # argparse only, no TensorFlow
@@ -260,6 +267,7 @@ def _run(args):
             data_dir=args.data_dir,
             output=output,
             pair_models=pair_models,
+            metrics=_metrics(args.metrics, args.protocol),
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -286,12 +294,27 @@ def _run(args):
             data_dir=args.data_dir,
             output=output,
             metric=args.metric,
+            metrics=_metrics(args.metrics, args.protocol),
         )
         print()
         print((output / "leaderboard.md").read_text())
         print(f"wrote {output}/leaderboard.md, leaderboard.csv, leaderboard.png, sweep.png and one folder per run")
         return 0
     raise AssertionError(args.command)
+
+
+def _metrics(text, protocol):
+    """`--metrics` as a list, checked against what the protocol measures before any training."""
+    if not text:
+        return None
+    from tfcdr.evaluation.evaluate import measured_metrics
+
+    names = [m.strip() for m in text.split(",") if m.strip()]
+    known = measured_metrics(protocol)
+    unknown = [m for m in names if m not in known]
+    if unknown:
+        raise DataError(f"--metrics: {protocol} does not measure {unknown}; it measures {known}")
+    return names
 
 
 def _sweep_values(text):

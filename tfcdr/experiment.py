@@ -119,6 +119,7 @@ def compare(
     output=None,
     verbose=0,
     pair_models=(),
+    metrics=None,
 ):
     """Runs every model on the same split per seed; returns the leaderboard.
 
@@ -139,16 +140,22 @@ def compare(
     configs = configs or {}
     variants = [(name, name, configs.get(name)) for name in models]
     pairs = [(name, configs.get(name)) for name in pair_models]
-    return run_variants(variants, dataset, protocol, seeds, epochs, data_dir, output, verbose, pairs)
+    return run_variants(
+        variants, dataset, protocol, seeds, epochs=epochs, data_dir=data_dir, output=output, verbose=verbose,
+        pair_models=pairs, metrics=metrics,
+    )
 
 
-def run_variants(variants, dataset, protocol, seeds, epochs=None, data_dir=None, output=None, verbose=0, pair_models=()):
+def run_variants(
+    variants, dataset, protocol, seeds, *, epochs=None, data_dir=None, output=None, verbose=0, pair_models=(), metrics=None
+):
     """Trains each `(label, model name, config)` once per seed, all on that seed's split.
 
     A run's `model` field (and its folder, `<label>-seed<S>`) is the label,
     so one zoo model can appear several times with different configs.
     `pair_models` is a list of `(model name, config)` run per domain pair
-    (see `compare`).
+    (see `compare`); `metrics` are the leaderboard table's columns (default
+    the protocol's logged metrics; the CSV always has every metric).
 
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
@@ -193,7 +200,7 @@ def run_variants(variants, dataset, protocol, seeds, epochs=None, data_dir=None,
             pair_rows.extend(rows)
     board = results.leaderboard(runs)
     if output is not None:
-        results.write_leaderboard(output, board, runs)
+        results.write_leaderboard(output, board, runs, metrics)
         if pair_rows:
             pd.DataFrame(pair_rows).to_csv(pathlib.Path(output) / "pairs.csv", index=False)
     return board, runs
@@ -256,6 +263,7 @@ def sweep(
     output=None,
     metric=None,
     verbose=0,
+    metrics=None,
 ):
     """Sensitivity of one model to one hyperparameter: a run per value and seed.
 
@@ -284,7 +292,9 @@ def sweep(
     _check_parameter(model, parameter)
     labels = [f"{parameter}={json.dumps(v)}" for v in values]
     variants = [(label, model, {**(config or {}), parameter: value}) for label, value in zip(labels, values, strict=True)]
-    board, runs = run_variants(variants, dataset, protocol, seeds, epochs, data_dir, output, verbose)
+    board, runs = run_variants(
+        variants, dataset, protocol, seeds, epochs=epochs, data_dir=data_dir, output=output, verbose=verbose, metrics=metrics
+    )
     if output is not None:
         results.plot_sweep(
             board, labels, values, metric or HEADLINE[protocol], pathlib.Path(output) / "sweep.png",

@@ -109,12 +109,15 @@ def format_leaderboard(board, metrics):
     return "\n".join(lines)
 
 
-def write_leaderboard(output, board, runs):
-    """Writes leaderboard.md, leaderboard.csv and leaderboard.png into `output`."""
+def write_leaderboard(output, board, runs, metrics=None):
+    """Writes leaderboard.md (columns `metrics`, default the logged ones), leaderboard.csv and leaderboard.png."""
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     protocol = runs[0]["protocol"]
-    metrics = list(LOGGED_METRICS[protocol])
+    metrics = list(metrics or LOGGED_METRICS[protocol])
+    missing = sorted(set(metrics) - set(board["metric"]))
+    if missing:
+        raise ValueError(f"no runs measured {missing}; measured: {sorted(set(board['metric']))}")
     board.to_csv(output / "leaderboard.csv", index=False)
     text = [
         f"# {runs[0]['dataset']} under {protocol}",

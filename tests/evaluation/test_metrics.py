@@ -106,3 +106,15 @@ def test_rating_metrics_match_numpy_reference():
 def test_unknown_tie_policy_is_refused():
     with pytest.raises(ValueError, match="ties"):
         metrics.sampled_metrics(np.zeros((2, 3)), ties="optimistic")
+
+
+@pytest.mark.parametrize("protocol", ["loo-sampled", "cold-start", "full-ranking", "adc", "rating"])
+def test_measured_metrics_are_exactly_what_evaluate_reports(protocol):
+    from tests.test_case import tiny_split
+    from tfcdr.evaluation.evaluate import evaluate, measured_metrics
+    from tfcdr.models import build_model
+
+    split = tiny_split(protocol, implicit=protocol != "rating")
+    reported = evaluate(build_model("cmf", split), split, "valid")
+    for values in reported.values():
+        assert sorted(set(values) - {"users"}) == sorted(measured_metrics(protocol))

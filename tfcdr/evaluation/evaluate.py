@@ -24,6 +24,16 @@ def headline_metric(protocol):
     return name, ("min" if name in LOWER_IS_BETTER else "max")
 
 
+def measured_metrics(protocol):
+    """Names of the metrics `evaluate` reports per domain under `protocol` (default cut-offs)."""
+    if protocol == "rating":
+        return ["rmse", "mae", "precision@5", "recall@5"]
+    if protocol in ("loo-sampled", "cold-start"):
+        return [f"{kind}@{k}" for kind in ("hr", "ndcg", "mrr") for k in metric_fns.SAMPLED_KS]
+    ks = metric_fns.ADC_KS if protocol == "adc" else metric_fns.FULL_KS
+    return [f"{kind}@{k}" for kind in ("recall", "precision", "hr", "ndcg", "mrr") for k in ks]
+
+
 _SCORERS = weakref.WeakKeyDictionary()
 
 

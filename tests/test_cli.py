@@ -156,3 +156,28 @@ def test_compare_metrics_choose_the_table_columns_and_unknown_ones_are_refused(t
     assert header == "| domain | model | hr@5 | ndcg@50 |"
     assert main([*args, "--metrics", "hr@7"]) == 2
     assert "does not measure ['hr@7']" in capsys.readouterr().err
+
+
+def test_leaderboard_joins_runs_of_one_split_and_refuses_mixed_splits(tmp_path, capsys):
+    first, second = tmp_path / "a", tmp_path / "b"
+    common = ["--seeds", "0", "--epochs", "1"]
+    assert main(["-q", "compare", "--models", "bpr-mf", *common, "--output", str(first)]) == 0
+    assert main(["-q", "compare", "--models", "cmf", *common, "--output", str(second)]) == 0
+    out = tmp_path / "joined"
+    assert main(["-q", "leaderboard", str(first), str(second), "--metrics", "hr@5,hr@50", "--output", str(out)]) == 0
+    text = (out / "leaderboard.md").read_text()
+    assert "| target | bpr-mf |" in text and "| target | cmf |" in text and "hr@50" in text
+    single = json.loads((second / "cmf-seed0" / "metrics.json").read_text())
+    joined = pytest.importorskip("pandas").read_csv(out / "leaderboard.csv")
+    row = joined.query("model == 'cmf' and domain == 'target' and metric == 'hr@5'")
+    assert float(row["mean"].iloc[0]) == pytest.approx(single["metrics"]["target"]["hr@5"])
+    # Another seed's split of the same dataset is not the same table.
+    other = tmp_path / "c"
+    assert main(["-q", "compare", "--models", "mlp", "--seeds", "1", "--epochs", "1", "--output", str(other)]) == 0
+    run = json.loads((other / "mlp-seed1" / "metrics.json").read_text())
+    run["seed"] = 0
+    (other / "mlp-seed1" / "metrics.json").write_text(json.dumps(run))
+    assert main(["-q", "leaderboard", str(first), str(other), "--output", str(tmp_path / "x")]) == 2
+    assert "two different splits" in capsys.readouterr().err
+    assert main(["-q", "leaderboard", str(first), str(first), "--output", str(tmp_path / "y")]) == 2
+    assert "appears twice" in capsys.readouterr().err

@@ -1,4 +1,4 @@
-"""The `tfcdr` command: train, evaluate, compare, sweep, tune, export and describe data."""
+"""The `tfcdr` command: train, evaluate, compare, sweep, leaderboard, tune, export and describe data."""
 
 import argparse
 import json
@@ -121,6 +121,13 @@ def build_parser():
     data_commands.add_parser("list", help="the named dataset recipes")
 
     commands.add_parser("models", help="the registered models")
+
+    board = commands.add_parser(
+        "leaderboard", help="one table from the runs of several compare/sweep/train outputs (same splits)"
+    )
+    board.add_argument("folders", nargs="+", help="run folders, or folders of them")
+    board.add_argument("--metrics", default=None, help=METRICS_HELP)
+    board.add_argument("--output", required=True, help="directory for leaderboard.md, .csv and .png")
     return parser
 
 
@@ -245,6 +252,13 @@ def _run(args):
 
         model = _load_model(args.model_file)
         print(json.dumps(evaluate(model, _split(args), subset=args.subset), indent=2))
+        return 0
+    if args.command == "leaderboard":
+        runs = results.collect_runs(args.folders)
+        output = pathlib.Path(args.output)
+        results.write_leaderboard(output, results.leaderboard(runs), runs, _metrics(args.metrics, runs[0]["protocol"]))
+        print((output / "leaderboard.md").read_text())
+        print(f"wrote {output}/leaderboard.md, leaderboard.csv, leaderboard.png from {len(runs)} runs")
         return 0
     if args.command == "compare":
         from tfcdr.models import MODELS, main_job_models

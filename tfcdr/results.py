@@ -131,6 +131,45 @@ def write_leaderboard(output, board, runs, metrics=None):
     plot_leaderboard(board, HEADLINE[protocol], output / "leaderboard.png")
 
 
+def collect_runs(folders):
+    """The per-run results (metrics.json) under `folders`, checked to share splits.
+
+    Each folder is a run folder or a folder of them (a `compare`/`sweep`
+    output). Runs of one seed must all have the same split fingerprint, and
+    all runs the same dataset and protocol, so the table compares like with
+    like. A model measured twice on the same split is refused too.
+
+    Raises:
+        DataError: no runs found, or runs that do not belong in one table.
+    """
+    from tfcdr.errors import DataError
+
+    paths = []
+    for folder in map(pathlib.Path, folders):
+        if not folder.exists():
+            raise DataError("no such folder", path=folder)
+        found = [folder / "metrics.json"] if (folder / "metrics.json").exists() else sorted(folder.glob("*/metrics.json"))
+        if not found:
+            raise DataError("no run folders (*/metrics.json) here", path=folder)
+        paths.extend(found)
+    runs = [json.loads(path.read_text()) for path in paths]
+    kinds = {(r["dataset"], r["protocol"]) for r in runs}
+    if len(kinds) > 1:
+        raise DataError(f"runs of different datasets or protocols do not share a table: {sorted(kinds)}")
+    splits, seen = {}, {}
+    for path, run in zip(paths, runs, strict=True):
+        fingerprint = splits.setdefault(run["seed"], run["split_fingerprint"])
+        if fingerprint != run["split_fingerprint"]:
+            raise DataError(
+                f"seed {run['seed']} has two different splits ({fingerprint} and {run['split_fingerprint']})", path=path
+            )
+        key = (run["model"], run["seed"])
+        if key in seen:
+            raise DataError(f"{run['model']!r} seed {run['seed']} appears twice (also {seen[key]})", path=path)
+        seen[key] = path
+    return runs
+
+
 def plot_leaderboard(board, metric, path):
     """Grouped bars of `metric` per domain and model, with std error bars."""
     chosen = board[board["metric"] == metric]

@@ -50,3 +50,40 @@ def test_bpr_loss_is_half_the_textbook_mean_as_documented():
     scores = np.array([[0.3, -0.2], [0.1, 0.4], [2.0, -1.0], [-0.5, 0.5]], np.float32)
     textbook = np.mean(np.log1p(np.exp(scores[:, 1] - scores[:, 0])))
     assert float(bpr_loss(tf.constant(scores))) == pytest.approx(0.5 * textbook, rel=1e-6)
+
+
+def test_l2_regularizes_only_the_rows_in_the_batch():
+    # A whole-table penalty gives every row a gradient each step, which Adam
+    # turns into a full-size step: unseen rows (cold users) collapse to zero.
+    split = tiny_split()
+    model = BPRMF(split.domain_names, split.num_users, split.num_items, embedding_dim=4, l2=0.1)
+    x = {
+        d: {
+            keys.USER_ID: tf.constant([0, 1]),
+            keys.POSITIVE_ITEM_ID: tf.constant([1, 2]),
+            keys.NEGATIVE_ITEM_ID: tf.constant([3, 4]),
+        }
+        for d in model.domains
+    }
+    with tf.GradientTape() as tape:
+        y_pred = model(x, training=True)
+        loss = model.compute_loss(x=x, y_pred=y_pred)
+    table = model.user_factors["target"]
+    gradient = tf.convert_to_tensor(tape.gradient(loss, table.embeddings))
+    assert np.all(np.asarray(gradient)[2:] == 0) and np.any(np.asarray(gradient)[:2] != 0)
+    users = table.embeddings.numpy()[[0, 1]]
+    items = model.item_factors["target"].embeddings.numpy()
+    # Each lookup adds l2 * mean ||row||^2: the user's row is looked up once
+    # for the positive and once for the negative item.
+    expected = sum(
+        0.1 * np.mean(np.sum(rows**2, axis=1))
+        for d in model.domains
+        for rows in (
+            model.user_factors[d].embeddings.numpy()[[0, 1]],
+            model.user_factors[d].embeddings.numpy()[[0, 1]],
+            model.item_factors[d].embeddings.numpy()[[1, 2]],
+            model.item_factors[d].embeddings.numpy()[[3, 4]],
+        )
+    )
+    assert users.shape == (2, 4) and items.shape[1] == 4
+    assert float(model.regularization_loss()) == pytest.approx(expected, rel=1e-5)

@@ -55,7 +55,8 @@ class ADC(GradNormModel, CDRModel):
         embedding_dim: d, the size of factors and decoupled representations.
         shared_layers: widths of the h shared ReLU layers.
         cross_domain_weight: lambda of eq. 2.
-        l2: L2 weight on factors and shared kernels.
+        l2: L2 weight on the factors of each batch (as `BPRMF`, 1e-2).
+        kernel_l2: L2 weight on the shared layers' kernels (whole kernels).
         item_bias: add a learned item bias to eq. 1's score (as `BPRMF`
             does; False gives eq. 1 exactly).
         embedding_stddev: std of the normal factor initializer.
@@ -92,7 +93,8 @@ class ADC(GradNormModel, CDRModel):
         embedding_dim=32,
         shared_layers=(128, 128),
         cross_domain_weight=1e-3,
-        l2=1e-5,
+        l2=1e-2,
+        kernel_l2=1e-5,
         item_bias=True,
         embedding_stddev=0.1,
         pretrain_epochs=10,
@@ -116,14 +118,15 @@ class ADC(GradNormModel, CDRModel):
         shared_layers = tuple(int(u) for u in shared_layers)
         if not shared_layers or min(shared_layers) < 1:
             raise ValueError(f"shared_layers must be positive widths, got {shared_layers}")
-        if cross_domain_weight < 0 or l2 < 0:
-            raise ValueError("cross_domain_weight and l2 must be >= 0")
+        if cross_domain_weight < 0 or l2 < 0 or kernel_l2 < 0:
+            raise ValueError("cross_domain_weight, l2 and kernel_l2 must be >= 0")
         if pretrain_epochs < 0 or layerwise_epochs < 0:
             raise ValueError("pretrain_epochs and layerwise_epochs must be >= 0")
         self.embedding_dim = int(embedding_dim)
         self.shared_layers = shared_layers
         self.cross_domain_weight = float(cross_domain_weight)
         self.l2 = float(l2)
+        self.kernel_l2 = float(kernel_l2)
         self.item_bias = bool(item_bias)
         self.embedding_stddev = float(embedding_stddev)
         self.pretrain_epochs = int(pretrain_epochs)
@@ -142,7 +145,7 @@ class ADC(GradNormModel, CDRModel):
             if self.item_bias
             else {}
         )
-        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+        regularizer = keras.regularizers.L2(self.kernel_l2) if self.kernel_l2 else None
         self.shared = []
         width = p * d
         for index, units in enumerate(shared_layers):
@@ -234,6 +237,7 @@ class ADC(GradNormModel, CDRModel):
                 "shared_layers": list(self.shared_layers),
                 "cross_domain_weight": self.cross_domain_weight,
                 "l2": self.l2,
+                "kernel_l2": self.kernel_l2,
                 "item_bias": self.item_bias,
                 "embedding_stddev": self.embedding_stddev,
                 "pretrain_epochs": self.pretrain_epochs,

@@ -51,7 +51,8 @@ class CDFM(PointwiseModel):
         embedding_dim: factor size of every field (32).
         loss_type: "bce" (implicit feedback, logits; input "pointwise") or
             "mse" (ratings scaled to [0, 1]; input "rating").
-        l2: L2 weight on the factors and linear weights.
+        l2: L2 weight on the factors and linear weights of each batch; 1e-2
+            as `BPRMF`.
         user_feature_dim: width of the user side-feature vectors (0: none).
         item_feature_dims: dict domain -> width of its item side-feature
             vectors, or a list in `domains` order (missing or 0: none).
@@ -72,7 +73,7 @@ class CDFM(PointwiseModel):
         num_items,
         embedding_dim=32,
         loss_type="bce",
-        l2=1e-5,
+        l2=1e-2,
         user_feature_dim=0,
         item_feature_dims=None,
         domain_weights=None,

@@ -9,12 +9,22 @@ from tfcdr.errors import DataError
 
 
 def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
-    """A built `keras.layers.Embedding` with N(0, stddev^2) init and optional L2."""
+    """A built `keras.layers.Embedding` with N(0, stddev^2) init and optional L2 on the rows looked up.
+
+    The L2 term is `l2 * mean over the looked-up rows of ||row||^2` (Keras'
+    activity regularizer, which divides by the batch size), added to
+    `layer.losses` at each call: only the users and items of the batch are
+    regularized, as in BPR and the MF papers. A penalty on the whole table
+    (`embeddings_regularizer`) instead gives every row a gradient each step,
+    which Adam rescales to a full-size step: rows the data rarely touches
+    (and cold-start users, never) are driven to zero, and on sparse data the
+    factors collapse and the model ranks by item bias alone.
+    """
     layer = keras.layers.Embedding(
         count,
         dim,
         embeddings_initializer=keras.initializers.RandomNormal(stddev=stddev),
-        embeddings_regularizer=keras.regularizers.L2(l2) if l2 else None,
+        activity_regularizer=keras.regularizers.L2(l2) if l2 else None,
         name=name,
     )
     layer.build()

@@ -40,7 +40,7 @@ class CMF(PointwiseModel):
         auxiliary_weight: loss weight of every non-target domain (1.0).
         domain_weights: optional dict domain -> weight; overrides
             `auxiliary_weight` (and the target's 1) for the domains it names.
-        l2: L2 weight on the factors and biases.
+        l2: L2 weight on the factors and biases of each batch; 1e-2 as `BPRMF`.
         embedding_stddev: std of the normal factor initializer (0.1).
 
     Example:
@@ -64,7 +64,7 @@ class CMF(PointwiseModel):
         loss_type="bce",
         auxiliary_weight=1.0,
         domain_weights=None,
-        l2=1e-5,
+        l2=1e-2,
         embedding_stddev=0.1,
         **kwargs,
     ):

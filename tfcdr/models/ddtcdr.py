@@ -2,7 +2,6 @@
 
 import itertools
 
-import keras
 import numpy as np
 from keras import ops
 
@@ -10,7 +9,7 @@ from tfcdr.errors import DataError
 from tfcdr.layers.feature_autoencoder import FeatureAutoencoder
 from tfcdr.layers.mlp_tower import MLPTower
 from tfcdr.layers.orthogonal_mapping import OrthogonalMapping
-from tfcdr.models.cdr_model import PointwiseModel
+from tfcdr.models.cdr_model import PointwiseModel, normal_embedding
 from tfcdr.serialization import register
 
 
@@ -155,15 +154,7 @@ class DDTCDR(PointwiseModel):
         k = self.embedding_dim
 
         def embedding(count, name):
-            layer = keras.layers.Embedding(
-                count,
-                k,
-                embeddings_initializer=keras.initializers.RandomNormal(stddev=self.embedding_stddev),
-                embeddings_regularizer=keras.regularizers.L2(self.l2) if self.l2 else None,
-                name=name,
-            )
-            layer.build()
-            return layer
+            return normal_embedding(count, k, name, self.embedding_stddev, self.l2)
 
         def feature_autoencoder(width, name):
             layer = FeatureAutoencoder(

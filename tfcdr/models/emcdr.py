@@ -51,7 +51,9 @@ class EMCDR(CDRModel):
         domains, num_users, num_items: see `CDRModel`.
         embedding_dim: factor size K (32).
         loss_type: "bpr" (pairwise input) or "mse" (rating input).
-        l2: L2 weight on the factors (and on the mapping's kernels).
+        l2: L2 weight on the factors of each batch; 1e-2 as `BPRMF`.
+        mapping_l2: L2 weight on the mapping's kernels (whole kernels: every
+            weight of a dense layer gets data gradient each step).
         mapping: "mlp" (EMCDR-MLP, the paper's better variant) or "linear"
             (EMCDR-LM, `f(u) = M u`).
         hidden_units: width of the MLP's hidden layer (default 2 * K).
@@ -79,7 +81,8 @@ class EMCDR(CDRModel):
         num_items,
         embedding_dim=32,
         loss_type="bpr",
-        l2=1e-5,
+        l2=1e-2,
+        mapping_l2=1e-4,
         mapping="mlp",
         hidden_units=None,
         mapping_weight=1.0,
@@ -118,7 +121,8 @@ class EMCDR(CDRModel):
         self.embedding_stddev = float(embedding_stddev)
         # Keras tracks metric attributes: `mapping_loss` shows in the fit logs.
         self.mapping_tracker = keras.metrics.Mean(name="mapping_loss")
-        regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
+        self.mapping_l2 = float(mapping_l2)
+        regularizer = keras.regularizers.L2(self.mapping_l2) if self.mapping_l2 else None
 
         def embedding(count, dim, name, stddev):
             return normal_embedding(count, dim, name, stddev, self.l2)
@@ -243,8 +247,10 @@ class EMCDR(CDRModel):
             both = ops.take(
                 self.training_users[self.domains.index(source)], user_ids
             ) * ops.take(self.training_users[self.domains.index(target)], user_ids)
-            inputs = ops.stop_gradient(self.user_factors[source](user_ids))
-            wanted = ops.stop_gradient(self.user_factors[target](user_ids))
+            # Rows read directly: calling the layers here would also add their
+            # (batch L2) activity losses for rows this term does not train.
+            inputs = ops.stop_gradient(ops.take(self.user_factors[source].embeddings, user_ids, axis=0))
+            wanted = ops.stop_gradient(ops.take(self.user_factors[target].embeddings, user_ids, axis=0))
             error = ops.mean(
                 ops.square(self.map_factors(source, target, inputs) - wanted), axis=-1
             )
@@ -297,6 +303,7 @@ class EMCDR(CDRModel):
                 "embedding_dim": self.embedding_dim,
                 "loss_type": self.loss_type,
                 "l2": self.l2,
+                "mapping_l2": self.mapping_l2,
                 "mapping": self.mapping,
                 "hidden_units": self.hidden_units,
                 "mapping_weight": self.mapping_weight,

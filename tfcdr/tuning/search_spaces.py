@@ -52,8 +52,8 @@ def negative_ratio(hp, low=1, high=10):
     return {"negative_ratio": hp.Int("negative_ratio", low, high)}
 
 
-def l2(hp, low=1e-6, high=1e-2):
-    """{"l2": Float(low, high, log)}: L2 weight on embeddings."""
+def l2(hp, low=1e-5, high=1e-1):
+    """{"l2": Float(low, high, log)}: L2 weight on the batch's embedding rows."""
     return {"l2": hp.Float("l2", low, high, sampling="log")}
 
 

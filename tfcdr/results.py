@@ -144,7 +144,7 @@ def collect_runs(folders):
     """
     from tfcdr.errors import DataError
 
-    paths = []
+    paths, order = [], {}
     for folder in map(pathlib.Path, folders):
         if not folder.exists():
             raise DataError("no such folder", path=folder)
@@ -152,7 +152,16 @@ def collect_runs(folders):
         if not found:
             raise DataError("no run folders (*/metrics.json) here", path=folder)
         paths.extend(found)
+        # Models in the order the folders are given, and within a compare in
+        # its own order (its leaderboard.csv), not the file system's.
+        if (folder / "leaderboard.csv").exists():
+            for model in pd.read_csv(folder / "leaderboard.csv")["model"]:
+                order.setdefault(model, len(order))
+        for path in found:
+            order.setdefault(json.loads(path.read_text())["model"], len(order))
     runs = [json.loads(path.read_text()) for path in paths]
+    ranked = sorted(range(len(runs)), key=lambda i: (order[runs[i]["model"]], runs[i]["seed"]))
+    paths, runs = [paths[i] for i in ranked], [runs[i] for i in ranked]
     kinds = {(r["dataset"], r["protocol"]) for r in runs}
     if len(kinds) > 1:
         raise DataError(f"runs of different datasets or protocols do not share a table: {sorted(kinds)}")

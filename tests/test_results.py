@@ -40,3 +40,14 @@ def test_sweep_plot_places_numeric_values_on_a_numeric_axis(tmp_path, monkeypatc
     assert drawn == [([0.2, 0.8], [0.1, 0.4]), ([0.2, 0.8], [0.2, 0.3])]
     results.plot_sweep(board, ["p=0.2", "p=0.8"], [[1], [1, 2]], "hr@10", tmp_path / "t.png")
     assert drawn[-1][0] == [0, 1]
+
+
+def test_leaderboard_shows_spread_only_when_there_are_seeds_to_spread_over():
+    runs = [
+        {"model": "a", "seed": s, "metrics": {"t": {"hr@10": v, "users": 3}}}
+        for s, v in ((0, 0.25), (1, 0.35))
+    ] + [{"model": "b", "seed": 0, "metrics": {"t": {"hr@10": 0.5, "users": 3}}}]
+    text = results.format_leaderboard(results.leaderboard(runs), ["hr@10"])
+    assert "| t | a | 0.3000 ± 0.0707 |" in text and "| t | b | 0.5000 |" in text
+    single = results.format_leaderboard(results.leaderboard(runs[2:]), ["hr@10"])
+    assert single.endswith("one seed") and "±" not in single

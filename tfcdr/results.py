@@ -94,8 +94,10 @@ def leaderboard(runs, metrics=None):
 def format_leaderboard(board, metrics):
     """Markdown table: rows model x domain, columns metrics as mean ± std (n)."""
     board = board[board["metric"].isin(metrics)].copy()
+    # One seed has no spread to show: the mean alone, not a made-up "± 0".
     board["cell"] = [
-        f"{m:.4f} ± {0.0 if np.isnan(s) else s:.4f}" for m, s in zip(board["mean"], board["std"], strict=True)
+        f"{m:.4f}" if n < 2 else f"{m:.4f} ± {s:.4f}"
+        for m, s, n in zip(board["mean"], board["std"], board["count"], strict=True)
     ]
     table = board.pivot_table(index=["domain", "model"], columns="metric", values="cell", aggfunc="first", sort=False)
     table = table[[m for m in metrics if m in table.columns]]
@@ -105,7 +107,7 @@ def format_leaderboard(board, metrics):
     for (domain, model), row in table.iterrows():
         lines.append(f"| {domain} | {model} | " + " | ".join(row.fillna("")) + " |")
     lines.append("")
-    lines.append(f"mean ± standard deviation over {seeds} seeds")
+    lines.append("one seed" if seeds == 1 else f"mean ± standard deviation over {seeds} seeds")
     return "\n".join(lines)
 
 

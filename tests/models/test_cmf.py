@@ -108,3 +108,15 @@ def test_domain_weights_override_auxiliary_weight():
     split = tiny_split()
     with pytest.raises(ValueError, match="loss_type"):
         CMF(split.domain_names, split.num_users, split.num_items, loss_type="hinge")
+
+
+def test_squared_error_training_learns_a_per_domain_offset_and_ranking_losses_have_none():
+    model, split = _model("mse")
+    offsets = [w.path for w in model.trainable_weights if "rating_offset" in w.path]
+    assert len(offsets) == len(model.domains)
+    assert not [w for w in _model("bpr")[0].weights if "rating_offset" in w.path]
+    model.rating_offsets["target"].assign(0.7)
+    users, items = np.array([3, 4]), np.array([5, 6])
+    u = model.user_factors.embeddings.numpy()[users]
+    v = model.item_factors["target"].embeddings.numpy()[items]
+    np.testing.assert_allclose(model.score("target", users, items), (u * v).sum(1) + 0.7, rtol=1e-5)

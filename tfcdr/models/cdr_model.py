@@ -163,6 +163,24 @@ class CDRModel(keras.Model):
             out[domain] = ops.stack([positive, negative], axis=1)
         return out
 
+    def add_rating_offsets(self):
+        """One unregularized scalar per domain added to the scores: `rating_offset(domain)`.
+
+        Scaled ratings sit around a domain mean far from zero (about 0.7 on
+        [0, 1]); without an offset the L2-penalized item biases and factors
+        would have to carry it and are pulled below it. Factorization models
+        add these under squared-error training only: ranking losses ignore a
+        constant shift (BPR's gradient on it is exactly zero).
+        """
+        self.rating_offsets = {
+            d: self.add_weight(shape=(), initializer="zeros", name=f"rating_offset_{d}") for d in self.domains
+        }
+
+    def rating_offset(self, domain):
+        """The domain's rating offset, or 0 for models without offsets."""
+        offsets = getattr(self, "rating_offsets", None)
+        return offsets[domain] if offsets else 0.0
+
     def record_domain_losses(self, losses):
         """Updates the per-domain loss trackers shown as `<domain>_loss` in logs."""
         for domain, value in losses.items():

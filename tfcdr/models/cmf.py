@@ -105,6 +105,8 @@ class CMF(PointwiseModel):
             d: embedding(self.num_items[d], 1, f"item_bias_{d}", 0.0)
             for d in self.domains
         }
+        if self.loss_type == "mse":
+            self.add_rating_offsets()
         self.build()
 
     @property
@@ -116,7 +118,7 @@ class CMF(PointwiseModel):
         users = self.user_factors(user_ids)
         items = self.item_factors[domain](item_ids)
         bias = ops.squeeze(self.item_biases[domain](item_ids), axis=-1)
-        return ops.sum(users * items, axis=-1) + bias
+        return ops.sum(users * items, axis=-1) + bias + self.rating_offset(domain)
 
     def call(self, inputs, training=None):
         if self.loss_type != "bpr":

@@ -177,6 +177,8 @@ class EMCDR(CDRModel):
                 layer.build((None, width))
                 width = layer.units
             self.mappings[f"{source}_to_{target}"] = layers
+        if self.loss_type == "mse":
+            self.add_rating_offsets()
         self.training_users = self.add_weight(
             shape=(len(self.domains), self.num_users),
             initializer="zeros",
@@ -216,15 +218,17 @@ class EMCDR(CDRModel):
         users = self.user_vectors(domain, user_ids)
         items = self.item_factors[domain](item_ids)
         bias = ops.squeeze(self.item_biases[domain](item_ids), axis=-1)
-        return ops.sum(users * items, axis=-1) + bias
+        return ops.sum(users * items, axis=-1) + bias + self.rating_offset(domain)
 
     def _own_score(self, domain, user_ids, item_ids):
         # Training pairs come from training rows, so their users are warm:
         # the MF of each domain trains its own factors, as in the paper.
         users = self.user_factors[domain](user_ids)
         items = self.item_factors[domain](item_ids)
-        return ops.sum(users * items, axis=-1) + ops.squeeze(
-            self.item_biases[domain](item_ids), axis=-1
+        return (
+            ops.sum(users * items, axis=-1)
+            + ops.squeeze(self.item_biases[domain](item_ids), axis=-1)
+            + self.rating_offset(domain)
         )
 
     def call(self, inputs, training=None):

@@ -181,3 +181,23 @@ def test_leaderboard_joins_runs_of_one_split_and_refuses_mixed_splits(tmp_path, 
     assert "two different splits" in capsys.readouterr().err
     assert main(["-q", "leaderboard", str(first), str(first), "--output", str(tmp_path / "y")]) == 2
     assert "appears twice" in capsys.readouterr().err
+
+
+def test_best_source_is_judged_at_the_epoch_whose_weights_were_kept():
+    from types import SimpleNamespace
+
+    from tfcdr.experiment import _best_sources
+
+    def run(target_history, mean_history, test):
+        return {
+            "seed": 0, "dataset": "d", "protocol": "adc", "split_fingerprint": "x",
+            "history": {"val_t_ndcg@10": target_history, "val_mean_ndcg@10": mean_history},
+            "metrics": {"t": {"ndcg@10": test}},
+        }
+
+    # Source "a" peaks on the target at epoch 2, but epoch 1 was kept (best mean).
+    pairs = {("a", "t"): run([0.20, 0.50], [0.40, 0.30], 0.1), ("b", "t"): run([0.30, 0.25], [0.30, 0.35], 0.2)}
+    split = SimpleNamespace(protocol="adc", fingerprint=lambda: "full")
+    best, rows = _best_sources("conet", pairs, split)
+    assert best["sources"] == {"t": "b"} and best["metrics"]["t"]["ndcg@10"] == 0.2
+    assert [r["valid ndcg@10"] for r in rows] == [0.20, 0.25]

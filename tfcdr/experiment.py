@@ -209,8 +209,8 @@ def run_variants(
 def _best_sources(name, pair_runs, split):
     """One result of `name` whose metrics per target come from its best-validated source.
 
-    Returns the result dict and one row per pair (validation and test
-    headline metric on the target, whether it was chosen).
+    Returns the result dict and one row per pair (the target's validation
+    headline metric at the restored epoch, its test figure, whether chosen).
     """
     from tfcdr.evaluation.evaluate import HEADLINE, LOWER_IS_BETTER
 
@@ -218,14 +218,18 @@ def _best_sources(name, pair_runs, split):
     pick = min if metric in LOWER_IS_BETTER else max
     rows = []
     for (source, target), result in pair_runs.items():
+        # The target's validation figure at the epoch whose weights were kept
+        # (EarlyStopping restores the best epoch of the mean over both domains).
         history = result["history"].get(f"val_{target}_{metric}", [])
+        monitor = result["history"].get(f"val_mean_{metric}", history)
+        kept = monitor.index(pick(monitor)) if monitor else None
         rows.append(
             {
                 "model": name,
                 "seed": result["seed"],
                 "source": source,
                 "target": target,
-                f"valid {metric}": pick(history) if history else float("nan"),
+                f"valid {metric}": history[kept] if kept is not None and kept < len(history) else float("nan"),
                 f"test {metric}": result["metrics"][target].get(metric, float("nan")),
             }
         )

@@ -25,6 +25,15 @@ def _add_data_options(parser):
     )
 
 
+def _add_run_options(parser, seeds, config_help, output_default):
+    """Options shared by the commands that train several runs (compare, sweep)."""
+    parser.add_argument("--seeds", default=seeds, help=f"comma-separated seeds (default: {seeds})")
+    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument("--config", default=None, help=config_help)
+    parser.add_argument("--output", default=None, help=f"directory (default: {output_default})")
+    parser.add_argument("--metrics", default=None, help=METRICS_HELP)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(prog="tfcdr", description="Cross-domain recommendation with TensorFlow/Keras 3.")
     parser.add_argument("-q", "--quiet", action="store_true", help="only print results")
@@ -59,11 +68,9 @@ def build_parser():
         help="two-domain models (e.g. conet-lasso) run on every (source, target) pair of the split; "
         "each target reports its best source by validation",
     )
-    compare.add_argument("--seeds", default="0,1,2", help="comma-separated seeds (default: 0,1,2)")
-    compare.add_argument("--epochs", type=int, default=None)
-    compare.add_argument("--config", default=None, help='JSON file {"<model>": {hyperparameters}}')
-    compare.add_argument("--output", default=None, help="directory (default: runs/compare-<dataset>-<protocol>)")
-    compare.add_argument("--metrics", default=None, help=METRICS_HELP)
+    _add_run_options(
+        compare, "0,1,2", 'JSON file {"<model>": {hyperparameters}}', "runs/compare-<dataset>-<protocol>"
+    )
 
     sweep = commands.add_parser("sweep", help="sensitivity of one model to one hyperparameter: test metrics per value")
     sweep.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
@@ -74,14 +81,13 @@ def build_parser():
         help="comma-separated values (each read as JSON, e.g. 0.2,0.4) or one JSON list (e.g. '[[1],[1,2]]')",
     )
     _add_data_options(sweep)
-    sweep.add_argument("--seeds", default="0", help="comma-separated seeds (default: 0)")
-    sweep.add_argument("--epochs", type=int, default=None)
-    sweep.add_argument(
-        "--config", default=None, help='JSON file of the other hyperparameters (flat, or {"<model>": {...}})'
+    _add_run_options(
+        sweep,
+        "0",
+        'JSON file of the other hyperparameters (flat, or {"<model>": {...}})',
+        "runs/sweep-<model>-<param>-<dataset>",
     )
     sweep.add_argument("--metric", default=None, help="metric plotted against the value (default: the protocol's headline)")
-    sweep.add_argument("--output", default=None, help="directory (default: runs/sweep-<model>-<param>-<dataset>)")
-    sweep.add_argument("--metrics", default=None, help=METRICS_HELP)
 
     from tfcdr.transfer import (
         command as transfer_command,  # argparse only, no TensorFlow

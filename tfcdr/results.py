@@ -146,7 +146,7 @@ def collect_runs(folders):
     """
     from tfcdr.errors import DataError
 
-    paths, order = [], {}
+    paths, runs, order = [], [], {}
     for folder in map(pathlib.Path, folders):
         if not folder.exists():
             raise DataError("no such folder", path=folder)
@@ -154,14 +154,14 @@ def collect_runs(folders):
         if not found:
             raise DataError("no run folders (*/metrics.json) here", path=folder)
         paths.extend(found)
+        runs.extend(json.loads(path.read_text()) for path in found)
         # Models in the order the folders are given, and within a compare in
         # its own order (its leaderboard.csv), not the file system's.
         if (folder / "leaderboard.csv").exists():
             for model in pd.read_csv(folder / "leaderboard.csv")["model"]:
                 order.setdefault(model, len(order))
-        for path in found:
-            order.setdefault(json.loads(path.read_text())["model"], len(order))
-    runs = [json.loads(path.read_text()) for path in paths]
+        for run in runs[len(runs) - len(found) :]:
+            order.setdefault(run["model"], len(order))
     ranked = sorted(range(len(runs)), key=lambda i: (order[runs[i]["model"]], runs[i]["seed"]))
     paths, runs = [paths[i] for i in ranked], [runs[i] for i in ranked]
     kinds = {(r["dataset"], r["protocol"]) for r in runs}

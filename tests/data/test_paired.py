@@ -3,7 +3,7 @@ import pytest
 
 from tests.test_case import tiny_split
 from tfcdr.data import keys
-from tfcdr.data.paired import paired_item_key, paired_pointwise
+from tfcdr.data.paired import paired_item_key, paired_pointwise, paired_ratings
 from tfcdr.errors import DataError
 
 
@@ -73,3 +73,16 @@ def test_bad_arguments_are_clear_errors():
         paired_pointwise(split, domains=["books", "target"])
     with pytest.raises(DataError, match="pair_fraction"):
         paired_pointwise(split, pair_fraction=1.5)
+
+
+def test_paired_ratings_carry_each_training_rating_once_and_no_negatives():
+    split = tiny_split("rating", implicit=False)
+    epoch = _collect(paired_ratings(split, batch_size=64, seed=0))
+    for name in split.domain_names:
+        train = split.domains[name].train
+        real = epoch[f"{name}/weight"] == 1
+        got = sorted(zip(epoch["user"][real], epoch[f"{name}/item"][real], epoch[f"{name}/label"][real], strict=True))
+        expected = sorted(zip(train["user"], train["item"], train["rating"].to_numpy(np.float32), strict=True))
+        assert got == expected
+        # The labels are the rows' ratings, not implicit positives.
+        assert len(np.unique(epoch[f"{name}/label"][real])) > 1

@@ -3,7 +3,7 @@ import pytest
 import tensorflow as tf
 
 from tests.test_case import run_model_saving_test, run_model_test, tiny_split
-from tfcdr.data.paired import paired_pointwise
+from tfcdr.data.paired import paired_pointwise, paired_ratings
 from tfcdr.models.conet import CoNet
 from tfcdr.models.ncf_mlp import NCFMLP
 
@@ -103,8 +103,27 @@ def test_loss_is_equation_7_over_the_real_examples_of_each_row():
     assert float(loss) == pytest.approx(expected, rel=1e-4)
 
 
+def test_rating_loss_is_equation_7_of_squared_errors_and_config_round_trips(tmp_path):
+    split = tiny_split("rating", implicit=False)
+    model = CoNet(split.domain_names, split.num_users, split.num_items, hidden_units=(8, 4), loss_type="mse")
+    assert model.input_kind == "paired_rating"
+    run_model_test(model, split)
+    x, y, weights = next(iter(paired_ratings(split, batch_size=64)))
+    outputs = model(x)
+    expected = 0.0
+    for d in model.domains:
+        w = weights[d].numpy()
+        assert 0 < w.sum() < len(w)
+        expected += 0.5 * (w * (y[d].numpy() - outputs[d].numpy()) ** 2).sum() / w.sum()
+    loss = model.compute_loss(x=x, y=y, y_pred=outputs, sample_weight=weights)
+    assert float(loss) == pytest.approx(expected, rel=1e-4)
+    assert run_model_saving_test(model, tmp_path).loss_type == "mse"
+
+
 def test_bad_arguments_are_clear_errors():
     split = tiny_split(num_domains=2)
+    with pytest.raises(ValueError, match="loss_type"):
+        CoNet(split.domain_names, 10, [5, 5], loss_type="bpr")
     with pytest.raises(ValueError, match="exactly two domains"):
         CoNet(["a", "b", "c"], 10, [5, 5, 5])
     with pytest.raises(ValueError, match="target_weight"):

@@ -1,5 +1,6 @@
 import keras
 import numpy as np
+import pytest
 
 from tests.test_case import tiny_split
 from tfcdr.evaluation import EvaluationCallback, evaluate
@@ -39,3 +40,23 @@ def test_early_stopping_restores_best_validation_epoch():
     best = max(history.history["val_mean_hr@10"])
     now = evaluate(model, split, "valid")
     assert np.isclose(np.mean([now[d]["hr@10"] for d in split.domain_names]), best, atol=1e-6)
+
+
+def test_monitor_target_restores_the_targets_best_epoch_not_the_means():
+    split = tiny_split()
+    keras.utils.set_random_seed(0)
+    model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
+    history = fit_model(
+        model, split, epochs=6, batch_size=128, patience=6, verbose=0, learning_rate=0.05, monitor="target"
+    ).history
+    now = evaluate(model, split, "valid")
+    assert np.isclose(now["target"]["hr@10"], max(history["val_target_hr@10"]), atol=1e-6)
+    # The test means something only if the two monitors pick different epochs.
+    assert np.argmax(history["val_target_hr@10"]) != np.argmax(history["val_mean_hr@10"])
+
+
+def test_unknown_monitor_is_a_clear_error():
+    split = tiny_split()
+    model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
+    with pytest.raises(ValueError, match="monitor must be one of"):
+        fit_model(model, split, epochs=1, monitor="books")

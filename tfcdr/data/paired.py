@@ -26,7 +26,14 @@ def paired_item_key(domain):
 
 
 def paired_pointwise(
-    split, domains=None, batch_size=256, negative_ratio=4, seed=0, shuffle=True, pair_fraction=0.5
+    split,
+    domains=None,
+    batch_size=256,
+    negative_ratio=4,
+    seed=0,
+    shuffle=True,
+    pair_fraction=0.5,
+    ratings=False,
 ):
     """Rows of one user with one (item, label) example per domain, for two domains.
 
@@ -52,6 +59,8 @@ def paired_pointwise(
         shuffle: shuffle the rows each epoch.
         pair_fraction: share in [0, 1] of the pairable examples that are
             paired; 1 pairs as many as possible, 0 pairs none.
+        ratings: label each training row with its (scaled) rating and draw
+            no negatives (the `rating` protocol; see `paired_ratings`).
 
     Returns:
         A `tf.data.Dataset` of `(x, y, sample_weight)` with
@@ -64,10 +73,13 @@ def paired_pointwise(
         raise DataError(f"paired_pointwise pairs exactly two domains, got {names}")
     if not 0.0 <= pair_fraction <= 1.0:
         raise DataError("pair_fraction must be in [0, 1]", value=pair_fraction)
+    if ratings:
+        negative_ratio = 0
     positives = {
         n: (
             split.domains[n].train["user"].to_numpy(np.int64),
             split.domains[n].train["item"].to_numpy(np.int64),
+            split.domains[n].train["rating"].to_numpy(np.float32) if ratings else None,
         )
         for n in names
     }
@@ -81,11 +93,14 @@ def paired_pointwise(
     steps = max(1, int(np.ceil(num_rows / batch_size)))
 
     def examples(rng, name):
-        users, items = positives[name]
-        negatives = sample_negatives(rng, users, split.domains[name].known, negative_ratio)
-        all_users = np.concatenate([users, np.repeat(users, negative_ratio)])
-        all_items = np.concatenate([items, negatives.ravel()])
-        labels = np.concatenate([np.ones(len(users)), np.zeros(negatives.size)])
+        users, items, rated = positives[name]
+        if ratings:
+            all_users, all_items, labels = users, items, rated
+        else:
+            negatives = sample_negatives(rng, users, split.domains[name].known, negative_ratio)
+            all_users = np.concatenate([users, np.repeat(users, negative_ratio)])
+            all_items = np.concatenate([items, negatives.ravel()])
+            labels = np.concatenate([np.ones(len(users)), np.zeros(negatives.size)])
         # A random order within each user decides which examples get paired.
         order = rng.permutation(len(all_users))
         order = order[np.argsort(all_users[order], kind="stable")]
@@ -125,3 +140,15 @@ def paired_pointwise(
         {n: _float_spec() for n in names},
     )
     return _dataset(_EpochSource(make_epoch, seed), signature, steps)
+
+
+def paired_ratings(split, domains=None, batch_size=256, seed=0, shuffle=True, pair_fraction=0.5):
+    """`paired_pointwise` rows labelled with each training row's rating, no negatives.
+
+    The input of a two-tower model (CoNet) regressing ratings under the
+    `rating` protocol; the pairing and the "no item" side are as in
+    `paired_pointwise`.
+    """
+    return paired_pointwise(
+        split, domains, batch_size=batch_size, seed=seed, shuffle=shuffle, pair_fraction=pair_fraction, ratings=True
+    )

@@ -17,7 +17,7 @@ from tfcdr.data import keys
 from tfcdr.data.sampling import sample_negatives
 from tfcdr.errors import DataError
 
-INPUT_KINDS = ("pointwise", "pairwise", "user_vectors", "rating", "paired_pointwise")
+INPUT_KINDS = ("pointwise", "pairwise", "user_vectors", "rating", "paired_pointwise", "paired_rating")
 
 
 class _EpochSource:
@@ -254,7 +254,8 @@ def training_dataset(split, kind, **options):
     Options a pipeline does not take (e.g. `negative_ratio` for pairwise
     input) are left out, so one set of training options serves every model.
     """
-    from tfcdr.data.paired import paired_pointwise  # paired.py imports this module
+    # paired.py imports this module
+    from tfcdr.data.paired import paired_pointwise, paired_ratings
 
     builders = {
         "pointwise": pointwise,
@@ -262,6 +263,7 @@ def training_dataset(split, kind, **options):
         "user_vectors": user_vectors,
         "rating": ratings,
         "paired_pointwise": paired_pointwise,
+        "paired_rating": paired_ratings,
     }
     if kind not in builders:
         raise DataError(f"unknown input kind {kind!r}; choose one of {list(builders)}")

@@ -25,6 +25,7 @@ TRAINING_DEFAULTS = {
     "negative_ratio": 4,
     "patience": 5,
     "steps_per_execution": 16,
+    "monitor": "mean",
 }
 
 
@@ -74,12 +75,14 @@ MODELS = {
         {},
         {"batch_size": 128},
         "CoNet: two MLP towers (shared user embedding) joined by cross units on every layer, eq. 7",
+        protocol_presets={"rating": {"loss_type": "mse"}},
     ),
     "conet-lasso": ModelSpec(
         CoNet,
         {"lasso_weight": 1e-3},
         {"batch_size": 128},
         "CoNet-lasso: CoNet with an L1 (lasso) penalty on the task relationship matrices, eq. 8",
+        protocol_presets={"rating": {"loss_type": "mse"}},
     ),
     "cmf": ModelSpec(
         CMF,

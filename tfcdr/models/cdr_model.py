@@ -48,12 +48,17 @@ def bpr_loss(pair_scores):
     return _PAIRWISE_LOGISTIC(labels, pair_scores)
 
 
-def pointwise_loss(labels, predictions, loss_type="bce"):
-    """Mean loss of one domain: BCE on logits ("bce") or squared error on ratings ("mse")."""
+def pointwise_loss(labels, predictions, loss_type="bce", reduce=True):
+    """Loss of one domain: BCE on logits ("bce") or squared error on ratings ("mse").
+
+    The mean over the examples, or with `reduce=False` the [n] per-example losses.
+    """
     labels = ops.cast(labels, predictions.dtype)
     if loss_type == "mse":
-        return ops.mean(ops.square(labels - predictions))
-    return ops.mean(keras.losses.binary_crossentropy(labels[:, None], predictions[:, None], from_logits=True))
+        losses = ops.square(labels - predictions)
+    else:
+        losses = keras.losses.binary_crossentropy(labels[:, None], predictions[:, None], from_logits=True)
+    return ops.mean(losses) if reduce else losses
 
 
 class CDRModel(keras.Model):

@@ -6,8 +6,10 @@ from keras import ops
 from tfcdr.data import keys
 from tfcdr.data.paired import paired_item_key
 from tfcdr.layers.cross_unit import CrossUnit
-from tfcdr.models.cdr_model import PointwiseModel, normal_embedding
+from tfcdr.models.cdr_model import PointwiseModel, normal_embedding, pointwise_loss
 from tfcdr.serialization import register
+
+INPUT_KINDS = {"bce": "paired_pointwise", "mse": "paired_rating"}
 
 
 @register
@@ -21,7 +23,10 @@ class CoNet(PointwiseModel):
     relationship matrix `H^l` (layer 0 is the embedding input). The loss is
     eq. (7), `target_weight * L_target + (1 - target_weight) * L_source`
     (BCE on logits, the target being `domains[-1]`), plus the lasso penalty
-    of eq. (8) on every `H` when `lasso_weight > 0` (CoNet-lasso).
+    of eq. (8) on every `H` when `lasso_weight > 0` (CoNet-lasso). With
+    `loss_type="mse"` (the `rating` protocol, beyond the paper) the heads
+    regress the scaled ratings instead, trained on squared error over the
+    rated rows without negatives (`paired_ratings`).
 
     Training rows come from `tfcdr.data.paired.paired_pointwise`: one user
     with one example per domain, so both towers run on the same user at
@@ -53,6 +58,7 @@ class CoNet(PointwiseModel):
             over a batch of 128 is about 1e-3 here.
         share_task_relationship: one `H^l` for both directions (the paper).
         embedding_stddev: std of the normal embedding initializer (0.01).
+        loss_type: "bce" (implicit feedback, the paper) or "mse" (ratings).
 
     Call arguments:
         inputs: a paired row batch `{USER_ID: [n], "<domain>_item_id": [n]}`
@@ -71,8 +77,6 @@ class CoNet(PointwiseModel):
         Cross-Domain Recommendation, CIKM 2018.
     """
 
-    input_kind = "paired_pointwise"
-
     def __init__(
         self,
         domains,
@@ -85,9 +89,12 @@ class CoNet(PointwiseModel):
         lasso_weight=0.0,
         share_task_relationship=True,
         embedding_stddev=0.01,
+        loss_type="bce",
         **kwargs,
     ):
         domains = [str(d) for d in domains]
+        if loss_type not in INPUT_KINDS:
+            raise ValueError(f"loss_type must be one of {sorted(INPUT_KINDS)}, got {loss_type!r}")
         if len(domains) != 2:
             raise ValueError(f"CoNet couples exactly two domains (source, target), got {domains}")
         if not 0.0 <= float(target_weight) <= 1.0:
@@ -109,6 +116,7 @@ class CoNet(PointwiseModel):
         self.lasso_weight = float(lasso_weight)
         self.share_task_relationship = bool(share_task_relationship)
         self.embedding_stddev = float(embedding_stddev)
+        self.loss_type = loss_type
 
         def embedding(count, name):
             return normal_embedding(count, self.embedding_dim, name, self.embedding_stddev)
@@ -140,6 +148,10 @@ class CoNet(PointwiseModel):
             self.predictions[d] = keras.layers.Dense(1, name=f"prediction_{d}")
             self.predictions[d].build((None, width))
         self.build()
+
+    @property
+    def input_kind(self):
+        return INPUT_KINDS[self.loss_type]
 
     def no_item(self, domain, like):
         """The "no item" index of `domain`, shaped like the int tensor `like`."""
@@ -180,11 +192,10 @@ class CoNet(PointwiseModel):
         # Eq. (7) over the examples each row really has: a side holding
         # "no item" has weight 0 and does not dilute its domain's mean.
         losses = {}
-        for domain, logits in y_pred.items():
-            labels = ops.cast(y[domain], logits.dtype)
-            weights = ops.ones_like(logits) if sample_weight is None else ops.cast(sample_weight[domain], logits.dtype)
-            bce = keras.losses.binary_crossentropy(labels[:, None], logits[:, None], from_logits=True)
-            losses[domain] = ops.sum(weights * bce) / ops.maximum(ops.sum(weights), 1.0)
+        for domain, outputs in y_pred.items():
+            weights = ops.ones_like(outputs) if sample_weight is None else ops.cast(sample_weight[domain], outputs.dtype)
+            per_example = pointwise_loss(y[domain], outputs, self.loss_type, reduce=False)
+            losses[domain] = ops.sum(weights * per_example) / ops.maximum(ops.sum(weights), 1.0)
         self.record_domain_losses(losses)
         total = sum(self.domain_weights[d] * value for d, value in losses.items())
         return total + self.regularization_loss()
@@ -202,6 +213,7 @@ class CoNet(PointwiseModel):
                 "lasso_weight": self.lasso_weight,
                 "share_task_relationship": self.share_task_relationship,
                 "embedding_stddev": self.embedding_stddev,
+                "loss_type": self.loss_type,
             }
         )
         return config

@@ -15,10 +15,16 @@ LOGGED_METRICS = {
 }
 
 
-def monitor_for(protocol):
-    """(logs key, mode) that model selection watches: the mean over domains."""
+def monitor_for(protocol, monitor="mean"):
+    """(logs key, mode) that model selection watches.
+
+    Args:
+        protocol: the split's protocol; its headline metric is watched.
+        monitor: "mean" (over domains), "source" (first domain), "target"
+            (last domain) or a domain name.
+    """
     metric, mode = headline_metric(protocol)
-    return f"val_mean_{metric}", mode
+    return f"val_{monitor}_{metric}", mode
 
 
 def fit_model(
@@ -30,6 +36,7 @@ def fit_model(
     negative_ratio=4,
     patience=5,
     steps_per_execution=16,
+    monitor="mean",
     seed=0,
     log_dir=None,
     verbose=1,
@@ -39,9 +46,10 @@ def fit_model(
     """Trains `model` on `split` and keeps the weights of its best validation epoch.
 
     The evaluation callback adds `val_<domain>_<metric>` to the logs each
-    epoch; EarlyStopping watches the protocol's headline metric averaged
-    over domains and restores the best epoch's weights, so test data never
-    choose anything. TensorBoard logs go to `log_dir` when given.
+    epoch; EarlyStopping watches the protocol's headline metric (averaged
+    over domains unless `monitor` names one) and restores the best epoch's
+    weights, so test data never choose anything. TensorBoard logs go to
+    `log_dir` when given.
 
     Args:
         model: a `tfcdr.models.CDRModel`.
@@ -49,6 +57,9 @@ def fit_model(
         epochs, batch_size, learning_rate, negative_ratio, patience,
         steps_per_execution: training options (`negative_ratio` is used by
             pointwise models only).
+        monitor: which validation figure picks the epoch: "mean" over the
+            domains, "source", "target" or a domain name. A model whose
+            aim is one domain (SharedVAE's target) watches that domain.
         seed: seeds the pipeline's shuffling and negative sampling.
         log_dir: TensorBoard directory, or None.
         verbose: Keras verbosity.
@@ -58,6 +69,9 @@ def fit_model(
     Returns:
         The Keras `History`.
     """
+    roles = ("mean", "source", "target", *split.domain_names)
+    if monitor not in roles:
+        raise ValueError(f"monitor must be one of {list(roles)}, got {monitor!r}")
     model.prepare(split)
     dataset = pipelines.training_dataset(
         split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
@@ -66,7 +80,7 @@ def fit_model(
         optimizer=optimizer or keras.optimizers.Adam(learning_rate),
         steps_per_execution=steps_per_execution,
     )
-    monitor, mode = monitor_for(split.protocol)
+    monitor, mode = monitor_for(split.protocol, monitor)
     all_callbacks = [
         EvaluationCallback(split, metrics=LOGGED_METRICS[split.protocol]),
         keras.callbacks.EarlyStopping(

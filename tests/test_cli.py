@@ -188,11 +188,13 @@ def test_best_source_is_judged_at_the_epoch_whose_weights_were_kept():
 
     from tfcdr.experiment import _best_sources
 
-    def run(target_history, mean_history, test):
+    def run(target_history, mean_history, test, monitor="mean"):
         return {
             "seed": 0, "dataset": "d", "protocol": "adc", "split_fingerprint": "x",
-            "history": {"val_t_ndcg@10": target_history, "val_mean_ndcg@10": mean_history},
+            "history": {"val_t_ndcg@10": target_history, "val_mean_ndcg@10": mean_history,
+                        "val_target_ndcg@10": target_history},
             "metrics": {"t": {"ndcg@10": test}},
+            "config": {"training": {"monitor": monitor}},
         }
 
     # Source "a" peaks on the target at epoch 2, but epoch 1 was kept (best mean).
@@ -201,3 +203,21 @@ def test_best_source_is_judged_at_the_epoch_whose_weights_were_kept():
     best, rows = _best_sources("conet", pairs, split)
     assert best["sources"] == {"t": "b"} and best["metrics"]["t"]["ndcg@10"] == 0.2
     assert [r["valid ndcg@10"] for r in rows] == [0.20, 0.25]
+    # Runs that kept the target's best epoch are judged there.
+    pairs = {key: run(*[*value["history"].values()][:2], 0.1, monitor="target") for key, value in pairs.items()}
+    best, rows = _best_sources("conet", pairs, split)
+    assert best["sources"] == {"t": "a"} and [r["valid ndcg@10"] for r in rows] == [0.50, 0.30]
+
+
+def test_domains_option_keeps_those_domains_in_that_order(tmp_path, capsys):
+    output = tmp_path / "three"
+    code = main(
+        ["-q", "compare", "--models", "bpr-mf", "--seeds", "0", "--epochs", "1", "--output", str(output),
+         "--domains", "target,source"]
+    )
+    assert code == 0
+    run = json.loads((output / "bpr-mf-seed0" / "metrics.json").read_text())
+    assert list(run["metrics"]) == ["target", "source"]
+    bad = ["-q", "compare", "--models", "bpr-mf", "--epochs", "1", "--domains", "books", "--output", str(tmp_path / "bad")]
+    assert main(bad) == 2
+    assert "select needs distinct domains" in capsys.readouterr().err

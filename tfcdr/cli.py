@@ -32,6 +32,12 @@ def _add_run_options(parser, seeds, config_help, output_default):
     parser.add_argument("--config", default=None, help=config_help)
     parser.add_argument("--output", default=None, help=f"directory (default: {output_default})")
     parser.add_argument("--metrics", default=None, help=METRICS_HELP)
+    parser.add_argument(
+        "--domains",
+        default=None,
+        help="comma-separated domains of the dataset to keep, in that order (source first, target last); "
+        "default: all, e.g. three of ml1m-multi's five genre groups",
+    )
 
 
 def build_parser():
@@ -288,6 +294,7 @@ def _run(args):
             output=output,
             pair_models=pair_models,
             metrics=_metrics(args.metrics, args.protocol),
+            domains=_names(args.domains),
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -315,6 +322,7 @@ def _run(args):
             output=output,
             metric=args.metric,
             metrics=_metrics(args.metrics, args.protocol),
+            domains=_names(args.domains),
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -335,6 +343,11 @@ def _metrics(text, protocol):
     if unknown:
         raise DataError(f"--metrics: {protocol} does not measure {unknown}; it measures {known}")
     return names
+
+
+def _names(text):
+    """A comma-separated option as a list of names, or None when not given."""
+    return [name.strip() for name in text.split(",") if name.strip()] if text else None
 
 
 def _sweep_values(text):

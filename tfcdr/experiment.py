@@ -120,6 +120,7 @@ def compare(
     verbose=0,
     pair_models=(),
     metrics=None,
+    domains=None,
 ):
     """Runs every model on the same split per seed; returns the leaderboard.
 
@@ -132,7 +133,8 @@ def compare(
     domains (`Split.select`), and each target domain reports the run whose
     source had the best validation headline metric on that target, as
     "<model> (best source)". Every pair's run is written to its own folder
-    and listed in `pairs.csv`.
+    and listed in `pairs.csv`. `domains` keeps those domains of each split,
+    in that order (`Split.select`; default all).
 
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
@@ -142,12 +144,23 @@ def compare(
     pairs = [(name, configs.get(name)) for name in pair_models]
     return run_variants(
         variants, dataset, protocol, seeds, epochs=epochs, data_dir=data_dir, output=output, verbose=verbose,
-        pair_models=pairs, metrics=metrics,
+        pair_models=pairs, metrics=metrics, domains=domains,
     )
 
 
 def run_variants(
-    variants, dataset, protocol, seeds, *, epochs=None, data_dir=None, output=None, verbose=0, pair_models=(), metrics=None
+    variants,
+    dataset,
+    protocol,
+    seeds,
+    *,
+    epochs=None,
+    data_dir=None,
+    output=None,
+    verbose=0,
+    pair_models=(),
+    metrics=None,
+    domains=None,
 ):
     """Trains each `(label, model name, config)` once per seed, all on that seed's split.
 
@@ -155,7 +168,8 @@ def run_variants(
     so one zoo model can appear several times with different configs.
     `pair_models` is a list of `(model name, config)` run per domain pair
     (see `compare`); `metrics` are the leaderboard table's columns (default
-    the protocol's logged metrics; the CSV always has every metric).
+    the protocol's logged metrics; the CSV always has every metric);
+    `domains` keeps those domains of each seed's split, in that order.
 
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
@@ -185,6 +199,8 @@ def run_variants(
 
     for seed in seeds:
         split = make_split(data, protocol, seed=seed)
+        if domains:
+            split = split.select(domains)
         print(f"\nseed {seed}: split {split.fingerprint()}\n{split.summary().to_string()}", flush=True)
         for label, name, config in variants:
             runs.append(run(label, name, config, split))
@@ -219,9 +235,11 @@ def _best_sources(name, pair_runs, split):
     rows = []
     for (source, target), result in pair_runs.items():
         # The target's validation figure at the epoch whose weights were kept
-        # (EarlyStopping restores the best epoch of the mean over both domains).
+        # (EarlyStopping restores the best epoch of the run's monitor: by
+        # default the mean over both domains).
+        role = result["config"]["training"].get("monitor", "mean")
         history = result["history"].get(f"val_{target}_{metric}", [])
-        monitor = result["history"].get(f"val_mean_{metric}", history)
+        monitor = result["history"].get(f"val_{role}_{metric}", history)
         kept = monitor.index(pick(monitor)) if monitor else None
         rows.append(
             {
@@ -268,6 +286,7 @@ def sweep(
     metric=None,
     verbose=0,
     metrics=None,
+    domains=None,
 ):
     """Sensitivity of one model to one hyperparameter: a run per value and seed.
 
@@ -297,7 +316,16 @@ def sweep(
     labels = [f"{parameter}={json.dumps(v)}" for v in values]
     variants = [(label, model, {**(config or {}), parameter: value}) for label, value in zip(labels, values, strict=True)]
     board, runs = run_variants(
-        variants, dataset, protocol, seeds, epochs=epochs, data_dir=data_dir, output=output, verbose=verbose, metrics=metrics
+        variants,
+        dataset,
+        protocol,
+        seeds,
+        epochs=epochs,
+        data_dir=data_dir,
+        output=output,
+        verbose=verbose,
+        metrics=metrics,
+        domains=domains,
     )
     if output is not None:
         results.plot_sweep(

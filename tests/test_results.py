@@ -51,3 +51,29 @@ def test_leaderboard_shows_spread_only_when_there_are_seeds_to_spread_over():
     assert "| t | a | 0.3000 ± 0.0707 |" in text and "| t | b | 0.5000 |" in text
     single = results.format_leaderboard(results.leaderboard(runs[2:]), ["hr@10"])
     assert single.endswith("one seed") and "±" not in single
+
+
+def test_curves_average_each_models_seeds_over_the_epochs_any_reached(tmp_path, monkeypatch):
+    import pytest
+
+    from tfcdr.errors import DataError
+
+    runs = [
+        {"model": "a", "seed": 0, "history": {"x_loss": [4.0, 2.0, 1.0]}},
+        {"model": "a", "seed": 1, "history": {"x_loss": [2.0, 1.0]}},
+        {"model": "b", "seed": 0, "history": {"x_loss": [3.0]}},
+    ]
+    drawn = []
+    real = results.plt.Axes.plot
+
+    def spy(axis, x, y, *args, **kwargs):
+        if "label" in kwargs:
+            drawn.append((kwargs["label"], list(np.asarray(x)), list(np.asarray(y))))
+        return real(axis, x, y, *args, **kwargs)
+
+    monkeypatch.setattr(results.plt.Axes, "plot", spy)
+    results.plot_curves(runs, ["x_loss"], tmp_path / "c.png")
+    assert drawn == [("a", [1, 2, 3], [3.0, 1.5, 1.0]), ("b", [1], [3.0])]
+    assert (tmp_path / "c.png").stat().st_size > 0
+    with pytest.raises(DataError, match=r"no run logged \['y_loss'\]; logged keys: \['x_loss'\]"):
+        results.plot_curves(runs, ["y_loss"], tmp_path / "d.png")

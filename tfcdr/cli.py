@@ -140,6 +140,12 @@ def build_parser():
     board.add_argument("folders", nargs="+", help="run folders, or folders of them")
     board.add_argument("--metrics", default=None, help=METRICS_HELP)
     board.add_argument("--output", required=True, help="directory for leaderboard.md, .csv and .png")
+    board.add_argument(
+        "--curves",
+        default=None,
+        help="comma-separated per-epoch log keys (e.g. book_loss,val_book_rmse) plotted per model "
+        "over the epochs into curves.png",
+    )
     return parser
 
 
@@ -270,7 +276,13 @@ def _run(args):
         output = pathlib.Path(args.output)
         results.write_leaderboard(output, results.leaderboard(runs), runs, _metrics(args.metrics, runs[0]["protocol"]))
         print((output / "leaderboard.md").read_text())
-        print(f"wrote {output}/leaderboard.md, leaderboard.csv, leaderboard.png from {len(runs)} runs")
+        written = "leaderboard.md, leaderboard.csv, leaderboard.png"
+        if args.curves:
+            results.plot_curves(
+                runs, _names(args.curves), output / "curves.png", title=f"{runs[0]['dataset']} ({runs[0]['protocol']})"
+            )
+            written += ", curves.png"
+        print(f"wrote {output}/{written} from {len(runs)} runs")
         return 0
     if args.command == "compare":
         from tfcdr.models import MODELS, main_job_models

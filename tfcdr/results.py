@@ -229,6 +229,50 @@ def plot_sweep(board, labels, values, metric, path, title=""):
     plt.close(fig)
 
 
+def plot_curves(runs, keys, path, title=""):
+    """Per-epoch logs of several runs side by side: a panel per key, a line per model.
+
+    Each line is the mean over the model's seeds at each epoch that any of
+    them reached (early stopping ends seeds at different epochs); thin lines
+    are the single seeds. E.g. DDTCDR's per-domain training losses against
+    NCF's, or GradNorm's weights `<domain>_weight` against equal weighting.
+
+    Raises:
+        DataError: a key that no run logged (the message lists those logged).
+    """
+    from tfcdr.errors import DataError
+
+    logged = sorted({k for run in runs for k in run["history"]})
+    missing = [k for k in keys if k not in logged]
+    if missing:
+        raise DataError(f"no run logged {missing}; logged keys: {logged}")
+    models = list(dict.fromkeys(run["model"] for run in runs))
+    columns = min(len(keys), 4)
+    rows = -(-len(keys) // columns)
+    fig, axes = plt.subplots(rows, columns, figsize=(4.2 * columns, 3.4 * rows), squeeze=False)
+    for axis, key in zip(axes.ravel(), keys, strict=False):
+        for index, model in enumerate(models):
+            color = f"C{index % 10}"
+            series = [run["history"][key] for run in runs if run["model"] == model and key in run["history"]]
+            if not series:
+                continue
+            longest = max(len(values) for values in series)
+            padded = np.full((len(series), longest), np.nan)
+            for row, values in enumerate(series):
+                padded[row, : len(values)] = values
+                axis.plot(np.arange(1, len(values) + 1), values, color=color, alpha=0.25, linewidth=0.8)
+            axis.plot(np.arange(1, longest + 1), np.nanmean(padded, axis=0), color=color, marker=".", label=model)
+        axis.set(title=key, xlabel="epoch")
+        axis.grid(alpha=0.3)
+        axis.legend(fontsize=7)
+    for axis in axes.ravel()[len(keys) :]:
+        axis.set_visible(False)
+    fig.suptitle(title)
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
+
+
 def markdown_table(frame, floatfmt="{:.4f}"):
     """A DataFrame as a GitHub Markdown table (index as the first column)."""
     def cell(value):

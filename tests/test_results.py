@@ -77,3 +77,34 @@ def test_curves_average_each_models_seeds_over_the_epochs_any_reached(tmp_path, 
     assert (tmp_path / "c.png").stat().st_size > 0
     with pytest.raises(DataError, match=r"no run logged \['y_loss'\]; logged keys: \['x_loss'\]"):
         results.plot_curves(runs, ["y_loss"], tmp_path / "d.png")
+
+
+def test_sweep_values_come_from_the_run_labels_and_other_runs_are_refused():
+    import pytest
+
+    from tfcdr.errors import DataError
+
+    runs = [{"model": m} for m in ("h=[1]", "h=[1]", "h=[1, 2]")]
+    assert results.sweep_values(runs) == (["h=[1]", "h=[1, 2]"], [[1], [1, 2]])
+    with pytest.raises(DataError, match="not the runs of one sweep"):
+        results.sweep_values([{"model": "h=1"}, {"model": "mlp"}])
+    with pytest.raises(DataError, match="not JSON"):
+        results.sweep_values([{"model": "h=oops"}])
+
+
+def test_sweep_plot_draws_a_panel_per_metric(tmp_path):
+    import pandas as pd
+
+    board = pd.DataFrame(
+        {
+            "model": ["p=1", "p=2"] * 2,
+            "domain": ["a"] * 4,
+            "metric": ["hr@10", "hr@10", "ndcg@10", "ndcg@10"],
+            "mean": [0.1, 0.2, 0.05, 0.1],
+            "std": [0.0] * 4,
+            "count": [1] * 4,
+        }
+    )
+    results.plot_sweep(board, ["p=1", "p=2"], [1, 2], "hr@10", tmp_path / "one.png")
+    results.plot_sweep(board, ["p=1", "p=2"], [1, 2], ["hr@10", "ndcg@10"], tmp_path / "two.png")
+    assert _width(tmp_path / "two.png") == 2 * _width(tmp_path / "one.png")

@@ -146,6 +146,12 @@ def build_parser():
         help="comma-separated per-epoch log keys (e.g. book_loss,val_book_rmse) plotted per model "
         "over the epochs into curves.png",
     )
+    board.add_argument(
+        "--sweep-plot",
+        default=None,
+        metavar="METRICS",
+        help="for the runs of a sweep: sweep.png with a panel per comma-separated metric against the swept value",
+    )
     return parser
 
 
@@ -282,6 +288,14 @@ def _run(args):
                 runs, _names(args.curves), output / "curves.png", title=f"{runs[0]['dataset']} ({runs[0]['protocol']})"
             )
             written += ", curves.png"
+        if args.sweep_plot:
+            labels, values = results.sweep_values(runs)
+            metrics = _metrics(args.sweep_plot, runs[0]["protocol"])
+            results.plot_sweep(
+                results.leaderboard(runs), labels, values, metrics, output / "sweep.png",
+                title=f"{runs[0]['zoo_model']} on {runs[0]['dataset']}",
+            )
+            written += ", sweep.png"
         print(f"wrote {output}/{written} from {len(runs)} runs")
         return 0
     if args.command == "compare":

@@ -209,21 +209,24 @@ def file_name(label):
 def plot_sweep(board, labels, values, metric, path, title=""):
     """Test `metric` against a swept value, a line per domain, std over seeds as error bars.
 
-    Numeric values are placed on a numeric axis; others (lists, strings)
-    one per tick, labelled with their JSON text.
+    `metric` is one name or a list of them (a panel each). Numeric values
+    are placed on a numeric axis; others (lists, strings) one per tick,
+    labelled with their JSON text.
     """
-    chosen = board[board["metric"] == metric]
+    metrics = [metric] if isinstance(metric, str) else list(metric)
     numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
     x = np.asarray(values, float) if numeric else np.arange(len(values))
-    fig, axis = plt.subplots(figsize=(6, 4))
-    for domain in dict.fromkeys(chosen["domain"]):
-        rows = chosen[chosen["domain"] == domain].set_index("model").reindex(labels)
-        axis.errorbar(x, rows["mean"], yerr=rows["std"].fillna(0), marker="o", capsize=3, label=domain)
-    if not numeric:
-        axis.set_xticks(x, [label.split("=", 1)[1] for label in labels], fontsize=8)
-    axis.set(xlabel=labels[0].split("=", 1)[0], ylabel=f"test {metric}", title=title)
-    axis.legend(fontsize=8)
-    axis.grid(alpha=0.3)
+    fig, axes = plt.subplots(1, len(metrics), figsize=(6 * len(metrics), 4), squeeze=False)
+    for axis, name in zip(axes[0], metrics, strict=True):
+        chosen = board[board["metric"] == name]
+        for domain in dict.fromkeys(chosen["domain"]):
+            rows = chosen[chosen["domain"] == domain].set_index("model").reindex(labels)
+            axis.errorbar(x, rows["mean"], yerr=rows["std"].fillna(0), marker="o", capsize=3, label=domain)
+        if not numeric:
+            axis.set_xticks(x, [label.split("=", 1)[1] for label in labels], fontsize=8)
+        axis.set(xlabel=labels[0].split("=", 1)[0], ylabel=f"test {name}", title=title)
+        axis.legend(fontsize=8)
+        axis.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
@@ -271,6 +274,25 @@ def plot_curves(runs, keys, path, title=""):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def sweep_values(runs):
+    """(labels, values) of sweep runs, from their "<parameter>=<JSON value>" labels, in run order.
+
+    Raises:
+        DataError: a run not labelled as one value of one parameter.
+    """
+    from tfcdr.errors import DataError
+
+    labels = list(dict.fromkeys(run["model"] for run in runs))
+    parameters = {label.split("=", 1)[0] for label in labels}
+    if any("=" not in label for label in labels) or len(parameters) != 1:
+        raise DataError(f"not the runs of one sweep (labels <parameter>=<value>): {labels}")
+    try:
+        values = [json.loads(label.split("=", 1)[1]) for label in labels]
+    except json.JSONDecodeError as error:
+        raise DataError(f"a sweep label's value is not JSON ({error.msg}): {labels}") from None
+    return labels, values
 
 
 def markdown_table(frame, floatfmt="{:.4f}"):

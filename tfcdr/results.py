@@ -223,7 +223,7 @@ def plot_sweep(board, labels, values, metric, path, title=""):
             rows = chosen[chosen["domain"] == domain].set_index("model").reindex(labels)
             axis.errorbar(x, rows["mean"], yerr=rows["std"].fillna(0), marker="o", capsize=3, label=domain)
         if not numeric:
-            axis.set_xticks(x, [label.split("=", 1)[1] for label in labels], fontsize=8)
+            axis.set_xticks(x, [label.split("=", 1)[1] for label in labels], fontsize=8, rotation=20, ha="right")
         axis.set(xlabel=labels[0].split("=", 1)[0], ylabel=f"test {name}", title=title)
         axis.legend(fontsize=8)
         axis.grid(alpha=0.3)

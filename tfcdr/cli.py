@@ -285,7 +285,7 @@ def _run(args):
         written = "leaderboard.md, leaderboard.csv, leaderboard.png"
         if args.curves:
             results.plot_curves(
-                runs, _names(args.curves), output / "curves.png", title=f"{runs[0]['dataset']} ({runs[0]['protocol']})"
+                runs, comma_names(args.curves), output / "curves.png", title=f"{runs[0]['dataset']} ({runs[0]['protocol']})"
             )
             written += ", curves.png"
         if args.sweep_plot:
@@ -320,7 +320,7 @@ def _run(args):
             output=output,
             pair_models=pair_models,
             metrics=_metrics(args.metrics, args.protocol),
-            domains=_names(args.domains),
+            domains=comma_names(args.domains),
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -348,7 +348,7 @@ def _run(args):
             output=output,
             metric=args.metric,
             metrics=_metrics(args.metrics, args.protocol),
-            domains=_names(args.domains),
+            domains=comma_names(args.domains),
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -363,7 +363,7 @@ def _metrics(text, protocol):
         return None
     from tfcdr.evaluation.evaluate import measured_metrics
 
-    names = [m.strip() for m in text.split(",") if m.strip()]
+    names = comma_names(text)
     known = measured_metrics(protocol)
     unknown = [m for m in names if m not in known]
     if unknown:
@@ -371,9 +371,9 @@ def _metrics(text, protocol):
     return names
 
 
-def _names(text):
-    """A comma-separated option as a list of names, or None when not given."""
-    return [name.strip() for name in text.split(",") if name.strip()] if text else None
+def comma_names(text):
+    """A comma-separated option as a list of its non-empty names ([] when not given)."""
+    return [name.strip() for name in str(text or "").split(",") if name.strip()]
 
 
 def _sweep_values(text):

@@ -11,6 +11,7 @@ import pathlib
 import shlex
 import sys
 
+from tfcdr.cli import comma_names
 from tfcdr.errors import DataError
 from tfcdr.transfer.configurations import CONFIGURATIONS, MODES
 
@@ -79,14 +80,14 @@ def run(args, command=None, quiet=False):
     from tfcdr.transfer.report import gain_markdown, write_report
     from tfcdr.transfer.study import TransferStudy
 
-    configs = list(CONFIGURATIONS) if args.configs == "all" else _names(args.configs)
+    configs = list(CONFIGURATIONS) if args.configs == "all" else comma_names(args.configs)
     unknown = [c for c in configs if c not in CONFIGURATIONS]
     if unknown:
         raise DataError(f"unknown configurations {unknown}; choose from {list(CONFIGURATIONS)}")
-    modes = _names(args.modes)
+    modes = comma_names(args.modes)
     if set(modes) - set(MODES):
         raise DataError(f"--modes takes {list(MODES)}", value=args.modes)
-    sources, targets = _names(args.sources), _names(args.targets)
+    sources, targets = comma_names(args.sources), comma_names(args.targets)
     training = {
         "epochs": args.epochs,
         "batch_size": args.batch_size,
@@ -97,7 +98,7 @@ def run(args, command=None, quiet=False):
     if args.embedding_dim is not None:
         model_kwargs["embedding_dim"] = args.embedding_dim
     if args.hidden_units is not None:
-        model_kwargs["hidden_units"] = [int(u) for u in _names(args.hidden_units)]
+        model_kwargs["hidden_units"] = [int(u) for u in comma_names(args.hidden_units)]
     output = pathlib.Path(args.output)
     study = TransferStudy(
         data_dir=args.data_dir,
@@ -109,7 +110,7 @@ def run(args, command=None, quiet=False):
         cache_dir=output / "sources",
         verbose=0,
     )
-    seeds = [int(s) for s in _names(args.seeds)]
+    seeds = [int(s) for s in comma_names(args.seeds)]
     runs = study.run(sources, targets, configs, seeds=seeds, prediction=args.prediction, modes=modes)
     importance = None
     if args.importance:
@@ -126,10 +127,6 @@ def run(args, command=None, quiet=False):
                 print(gain_markdown(runs, str(source), mode))
     print(f"\nwrote {path} (+ PNGs and runs CSV beside it); runs in {output / 'runs.jsonl'}")
     return 0
-
-
-def _names(text):
-    return [part.strip() for part in str(text).split(",") if part.strip()]
 
 
 def _options(value):

@@ -116,18 +116,26 @@ def test_sweep_values_parse_json_and_reject_unknown_parameters(capsys):
     assert "no hyperparameter 'target_wieght'" in capsys.readouterr().err
 
 
-def test_pair_models_report_each_target_from_its_best_validated_source(tmp_path, capsys):
-    import pandas as pd
-
+def _three_domain_folder(tmp_path, **sizes):
+    """A folder of three synthetic domains' CSV files (a user's dataset)."""
     from tfcdr.data.synthetic import make_synthetic
 
-    data = make_synthetic(num_domains=3, num_users=200, num_items=120, interactions_per_user=10)
+    data = make_synthetic(num_domains=3, **sizes)
     folder = tmp_path / "three"
     folder.mkdir()
     for name in data.domain_names:
         data.domains[name].interactions.assign(
             user=lambda t: data.user_vocab[t["user"]], item=lambda t, n=name: data.domains[n].item_vocab[t["item"]]
         )[["user", "item", "timestamp"]].to_csv(folder / f"{name}.csv", index=False)
+    return folder, data
+
+
+def test_pair_models_report_each_target_from_its_best_validated_source(tmp_path, capsys):
+    import pandas as pd
+
+    from tfcdr.results import file_name
+
+    folder, data = _three_domain_folder(tmp_path, num_users=200, num_items=120, interactions_per_user=10)
     output = tmp_path / "pairs"
     code = main(
         ["-q", "compare", "--models", "bpr-mf", "--pair-models", "conet-lasso", "--dataset", str(folder),
@@ -141,11 +149,35 @@ def test_pair_models_report_each_target_from_its_best_validated_source(tmp_path,
         chosen = group[group["chosen"]]
         assert len(chosen) == 1 and chosen["valid ndcg@10"].iloc[0] == group["valid ndcg@10"].max()
         source = chosen["source"].iloc[0]
-        run = json.loads((output / f"conet-lasso_{source}-_{target}-seed0" / "metrics.json").read_text())
+        run_folder = output / "pairs" / f"{file_name(chosen['run'].iloc[0])}-seed0"
+        run = json.loads((run_folder / "metrics.json").read_text())
         assert run["dataset"] and set(run["metrics"]) == {source, target}
         reported = best.set_index("domain").loc[target, "mean"]
         assert reported == pytest.approx(run["metrics"][target]["ndcg@10"])
     assert "| domain_0 | conet-lasso (best source) |" in (output / "leaderboard.md").read_text()
+    # CoNet's default eq. 7 weight (0.5) is symmetric: one run per unordered pair serves both directions.
+    assert len(list((output / "pairs").glob("*/metrics.json"))) == 3
+    assert pairs.groupby("run").size().tolist() == [2, 2, 2]
+    # The best-source result is a run folder of its own: `tfcdr leaderboard` rebuilds the table from the folder.
+    assert main(["-q", "leaderboard", str(output), "--output", str(tmp_path / "joined")]) == 0
+    joined = pd.read_csv(tmp_path / "joined" / "leaderboard.csv")
+    assert set(joined["model"]) == {"bpr-mf", "conet-lasso (best source)"}
+    assert joined.query("metric == 'ndcg@10'")["mean"].tolist() == pytest.approx(
+        pd.read_csv(output / "leaderboard.csv").query("metric == 'ndcg@10'")["mean"].tolist()
+    )
+
+
+def test_pair_models_with_unequal_domain_weights_train_every_ordered_pair(tmp_path):
+    folder, _ = _three_domain_folder(tmp_path, num_users=100, num_items=60, interactions_per_user=8)
+    config = tmp_path / "config.json"
+    config.write_text(json.dumps({"conet": {"target_weight": 0.7}}))
+    output = tmp_path / "pairs"
+    code = main(
+        ["-q", "compare", "--pair-models", "conet", "--dataset", str(folder), "--protocol", "adc", "--seeds", "0",
+         "--epochs", "1", "--config", str(config), "--output", str(output)]
+    )
+    assert code == 0
+    assert len(list((output / "pairs").glob("*/metrics.json"))) == 6
 
 
 def test_compare_metrics_choose_the_table_columns_and_unknown_ones_are_refused(tmp_path, capsys):

@@ -132,8 +132,10 @@ def compare(
     more domains: each is trained on every ordered (source, target) pair of
     domains (`Split.select`), and each target domain reports the run whose
     source had the best validation headline metric on that target, as
-    "<model> (best source)". Every pair's run is written to its own folder
-    and listed in `pairs.csv`. `domains` keeps those domains of each split,
+    "<model> (best source)", written as a run folder of its own (so
+    `tfcdr leaderboard` can join compares of different seeds). Every pair's
+    run is written under `pairs/` and listed in `pairs.csv`; a model that
+    treats both domains alike is trained once per unordered pair. `domains` keeps those domains of each split,
     in that order (`Split.select`; default all).
 
     Returns:
@@ -179,10 +181,10 @@ def run_variants(
     runs = []
     pair_rows = []
 
-    def run(label, name, config, split):
-        run_dir = None if output is None else pathlib.Path(output) / f"{results.file_name(label)}-seed{split.seed}"
+    def run(label, name, config, split, folder=""):
+        run_dir = None if output is None else pathlib.Path(output) / folder / f"{results.file_name(label)}-seed{split.seed}"
         started = time.time()
-        result, _ = run_experiment(
+        result, model = run_experiment(
             name,
             seed=split.seed,
             epochs=epochs,
@@ -195,7 +197,7 @@ def run_variants(
         )
         headline = results.headline_line(result)
         print(f"  {label:<14} seed {split.seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
-        return result
+        return result, model
 
     for seed in seeds:
         split = make_split(data, protocol, seed=seed)
@@ -203,15 +205,12 @@ def run_variants(
             split = split.select(domains)
         print(f"\nseed {seed}: split {split.fingerprint()}\n{split.summary().to_string()}", flush=True)
         for label, name, config in variants:
-            runs.append(run(label, name, config, split))
+            runs.append(run(label, name, config, split)[0])
         for name, config in pair_models:
-            pair_runs = {
-                (source, target): run(f"{name} {source}->{target}", name, config, split.select([source, target]))
-                for target in split.domain_names
-                for source in split.domain_names
-                if source != target
-            }
+            pair_runs = _pair_runs(name, config, split, run)
             best, rows = _best_sources(name, pair_runs, split)
+            if output is not None:
+                results.write_run(pathlib.Path(output) / f"{results.file_name(best['model'])}-seed{seed}", best)
             runs.append(best)
             pair_rows.extend(rows)
     board = results.leaderboard(runs)
@@ -220,6 +219,32 @@ def run_variants(
         if pair_rows:
             pd.DataFrame(pair_rows).to_csv(pathlib.Path(output) / "pairs.csv", index=False)
     return board, runs
+
+
+def _pair_runs(name, config, split, run):
+    """Runs of a two-domain model on every ordered (source, target) pair of `split`.
+
+    A model that treats its two domains alike (`treats_domains_alike`, and
+    the epoch kept on the mean of both) is trained once per unordered pair:
+    that run also stands for the mirrored pair. Run folders go under
+    `pairs/`, so a compare's top level holds only leaderboard rows.
+
+    Returns:
+        dict (source, target) -> result dict (the mirrored pairs share one).
+    """
+    pair_runs = {}
+    for target in split.domain_names:
+        for source in split.domain_names:
+            if source == target:
+                continue
+            if (target, source) in pair_runs and pair_runs[(target, source)]["serves_mirror"]:
+                pair_runs[(source, target)] = pair_runs[(target, source)]
+                continue
+            result, model = run(f"{name} {source}->{target}", name, config, split.select([source, target]), folder="pairs")
+            monitor = result["config"]["training"].get("monitor", "mean")
+            result["serves_mirror"] = bool(getattr(model, "treats_domains_alike", False)) and monitor == "mean"
+            pair_runs[(source, target)] = result
+    return pair_runs
 
 
 def _best_sources(name, pair_runs, split):
@@ -249,6 +274,7 @@ def _best_sources(name, pair_runs, split):
                 "target": target,
                 f"valid {metric}": history[kept] if kept is not None and kept < len(history) else float("nan"),
                 f"test {metric}": result["metrics"][target].get(metric, float("nan")),
+                "run": result["model"],
             }
         )
     frame = pd.DataFrame(rows)
@@ -268,6 +294,8 @@ def _best_sources(name, pair_runs, split):
         "split_fingerprint": split.fingerprint(),
         "metrics": {t: pair_runs[(s, t)]["metrics"][t] for t, s in chosen.items()},
         "sources": chosen,
+        "runs": {t: pair_runs[(s, t)]["model"] for t, s in chosen.items()},
+        "train_seconds": round(sum({id(r): r["train_seconds"] for r in pair_runs.values()}.values()), 1),
     }
     return best, frame.to_dict("records")
 

@@ -25,17 +25,25 @@ def headline_line(result):
 
 
 def write_run(output, result):
-    """Writes metrics.json, summary.md and training_curves.png into `output`."""
+    """Writes metrics.json, summary.md and training_curves.png into `output`.
+
+    A pair model's best-source result (`runs`: target -> the pair run it
+    was taken from) has no curves of its own: its summary names the runs.
+    """
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     (output / "metrics.json").write_text(json.dumps(result, indent=2))
     table = pd.DataFrame(result["metrics"]).T
+    if "runs" in result:
+        taken = "; ".join(f"{target} from `{run}`" for target, run in result["runs"].items())
+        trained = f"each target's metrics from the pair run whose source validated best ({taken})."
+    else:
+        epochs = len(result["history"].get("loss", []))
+        trained = f"trained for {epochs} epochs in {result['train_seconds']} s; weights of the best validation epoch."
     lines = [
         f"# {result['model']} on {result['dataset']} ({result['protocol']}, seed {result['seed']})",
         "",
-        f"Split fingerprint `{result['split_fingerprint']}`; trained for "
-        f"{len(result['history'].get('loss', []))} epochs in {result['train_seconds']} s; "
-        "weights of the best validation epoch.",
+        f"Split fingerprint `{result['split_fingerprint']}`; {trained}",
         "",
         "Test metrics per domain:",
         "",
@@ -43,7 +51,8 @@ def write_run(output, result):
         "",
     ]
     (output / "summary.md").write_text("\n".join(lines))
-    plot_history(result["history"], output / "training_curves.png", title=f"{result['model']} on {result['dataset']}")
+    if "history" in result:
+        plot_history(result["history"], output / "training_curves.png", title=f"{result['model']} on {result['dataset']}")
 
 
 def plot_history(history, path, title=""):

@@ -200,6 +200,16 @@ class CoNet(PointwiseModel):
         total = sum(self.domain_weights[d] * value for d, value in losses.items())
         return total + self.regularization_loss()
 
+    @property
+    def treats_domains_alike(self):
+        """True when swapping source and target gives the same model (equal loss weights).
+
+        The cross units couple the towers symmetrically, so only eq. 7's
+        weight tells the two domains apart: with 0.5 a run on (a, b) is also
+        the run on (b, a) (`tfcdr compare --pair-models` trains it once).
+        """
+        return self.target_weight == 0.5
+
     def get_config(self):
         config = super().get_config()
         # domain_weights follow from target_weight (eq. 7).

@@ -57,8 +57,11 @@ def test_auto_picks_by_validation_not_test():
     assert choice.loc["t1", "auto_gain"] == pytest.approx(10.0)
     # Validation may also say "do not transfer".
     assert choice.loc["t2", "auto"] == "none" and choice.loc["t2", "auto_gain"] == 0.0
-    summary = auto_summary(auto_choice(runs)).loc[("s", "frozen")]
+    summary = auto_summary(auto_choice(runs), gains(runs)).loc[("s", "frozen")]
     assert summary["match_rate"] == 0.0 and summary["targets"] == 2
+    assert summary["auto_gain_mean"] == pytest.approx(5.0)
+    # Fixed configurations: config-1 gains +10% and +50% (mean 30), config-6 +50% and -50% (mean 0).
+    assert summary["best_fixed"] == "config-1" and summary["best_fixed_gain_mean"] == pytest.approx(30.0)
 
 
 def test_correlations_follow_the_factor():

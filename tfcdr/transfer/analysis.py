@@ -84,17 +84,29 @@ def auto_choice(runs, metric=METRIC, candidates=None):
     return pd.DataFrame(rows, index=valid.index)
 
 
-def auto_summary(choice):
-    """How often `auto` matches the test-best configuration, and its mean gain."""
-    return pd.DataFrame(
+def auto_summary(choice, gain=None):
+    """How often `auto` matches the test-best configuration, and its mean gain.
+
+    With `gain` (the `gains` table) the summary also names the best fixed
+    configuration: the one label whose mean test gain over the targets is
+    highest (chosen on test, so an optimistic yardstick for `auto`), with
+    that mean gain.
+    """
+    groups = choice.groupby(level=["source", "mode"])
+    summary = pd.DataFrame(
         {
-            "targets": choice.groupby(level=["source", "mode"]).size(),
-            "match_rate": choice.groupby(level=["source", "mode"])["match"].mean(),
-            "auto_gain_mean": choice.groupby(level=["source", "mode"])["auto_gain"].mean(),
-            "test_best_gain_mean": choice.groupby(level=["source", "mode"])["test_best_gain"].mean(),
-            "positive_auto": choice.groupby(level=["source", "mode"])["auto_gain"].apply(lambda g: int((g > 0).sum())),
+            "targets": groups.size(),
+            "match_rate": groups["match"].mean(),
+            "auto_gain_mean": groups["auto_gain"].mean(),
+            "test_best_gain_mean": groups["test_best_gain"].mean(),
+            "positive_auto": groups["auto_gain"].apply(lambda g: int((g > 0).sum())),
         }
     )
+    if gain is not None:
+        mean_gain = gain.groupby(level=["source", "mode"]).mean()
+        summary["best_fixed"] = mean_gain.idxmax(axis=1)
+        summary["best_fixed_gain_mean"] = mean_gain.max(axis=1)
+    return summary
 
 
 def correlations(gain_table, factors):

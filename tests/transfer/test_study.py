@@ -47,9 +47,16 @@ def test_tiny_study_end_to_end_and_resumes(tmp_path, capsys):
         "transfer_kl_synthetic_source_frozen.png",
     ]
     assert "config-7+pred" in capsys.readouterr().out
-    # Same settings again: every run is found in runs.jsonl, nothing is retrained.
-    assert main([a for a in argv if a != "--importance"]) == 0
+    # Same settings again: every run is found in runs.jsonl, nothing is retrained;
+    # --notes places a findings file right after the command.
+    notes = tmp_path / "notes.md"
+    notes.write_text("## Findings\n\nconfig-7 read off the tables.\n")
+    assert main([a for a in argv if a != "--importance"] + ["--notes", str(notes)]) == 0
     assert (tmp_path / "runs.jsonl").read_text().splitlines() == lines
+    report = (tmp_path / "transfer.md").read_text()
+    assert report.index("```\n\n## Findings") < report.index("## Domains")
+    assert main([*argv, "--notes", str(tmp_path / "missing.md")]) == 2
+    assert "--notes: no such file" in capsys.readouterr().err
 
 
 def test_building_the_command_line_does_not_import_tensorflow():

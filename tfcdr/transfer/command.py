@@ -55,6 +55,11 @@ def add_arguments(parser):
     parser.add_argument("--importance", action="store_true", help="also measure layer importance by erasure (Fig. 2)")
     parser.add_argument("--output", default="runs/transfer", help="folder for runs.jsonl and cached source models")
     parser.add_argument("--report", default=None, help="Markdown report path (default: <output>/transfer.md)")
+    parser.add_argument(
+        "--notes",
+        default=None,
+        help="Markdown file placed after the command in the report (findings read off its tables)",
+    )
     return parser
 
 
@@ -119,7 +124,14 @@ def run(args, command=None, quiet=False):
         importance = pd.concat([study.importance(s, seed) for s in sources for seed in seeds], ignore_index=True)
     # The process's own command line: `tfcdr transfer ...` or `train_transfer.py ...`.
     command = command or shlex.join([pathlib.Path(sys.argv[0]).name, *sys.argv[1:]])
-    path = write_report(study, runs, args.report or output, sources, targets, command=command, importance=importance)
+    notes = None
+    if args.notes:
+        if not pathlib.Path(args.notes).is_file():
+            raise DataError("--notes: no such file", path=args.notes)
+        notes = pathlib.Path(args.notes).read_text()
+    path = write_report(
+        study, runs, args.report or output, sources, targets, command=command, importance=importance, notes=notes
+    )
     if not quiet:
         for source in sources:
             for mode in modes:

@@ -112,7 +112,9 @@ def plot_importance(importance, path):
     plt.close(fig)
 
 
-def write_report(study, runs, output, sources, targets, command="", importance=None, title="Layer transfer study"):
+def write_report(
+    study, runs, output, sources, targets, command="", importance=None, title="Layer transfer study", notes=None
+):
     """Writes transfer.md (or `output` if it names a .md file) and its PNGs.
 
     Args:
@@ -125,6 +127,7 @@ def write_report(study, runs, output, sources, targets, command="", importance=N
         command: the command line that produced the report.
         importance: optional erasure DataFrame (`TransferStudy.importance`).
         title: heading.
+        notes: optional Markdown placed after the command (e.g. findings).
 
     Returns:
         Path of the Markdown file.
@@ -140,6 +143,8 @@ def write_report(study, runs, output, sources, targets, command="", importance=N
     lines = [f"# {title}", ""]
     if command:
         lines += ["Command:", "", "```", command, "```", ""]
+    if notes:
+        lines += [notes.strip(), ""]
     lines += [
         f"Protocol {study.protocol}; NCF-MLP {study.model_kwargs or 'defaults (embeddings 32, FC 64-32-16-8)'}; "
         f"training {study.training}; seeds {[int(s) for s in seeds]}. Gains are test HR@10 relative to `none` "

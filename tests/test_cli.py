@@ -222,8 +222,8 @@ def test_best_source_is_judged_at_the_epoch_whose_weights_were_kept():
 
     def run(target_history, mean_history, test, monitor="mean"):
         return {
-            "seed": 0, "dataset": "d", "protocol": "adc", "split_fingerprint": "x",
-            "history": {"val_t_ndcg@10": target_history, "val_mean_ndcg@10": mean_history,
+            "model": "conet", "seed": 0, "dataset": "d", "protocol": "adc", "split_fingerprint": "x",
+            "train_seconds": 1.0, "history": {"val_t_ndcg@10": target_history, "val_mean_ndcg@10": mean_history,
                         "val_target_ndcg@10": target_history},
             "metrics": {"t": {"ndcg@10": test}},
             "config": {"training": {"monitor": monitor}},

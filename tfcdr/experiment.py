@@ -135,8 +135,9 @@ def compare(
     "<model> (best source)", written as a run folder of its own (so
     `tfcdr leaderboard` can join compares of different seeds). Every pair's
     run is written under `pairs/` and listed in `pairs.csv`; a model that
-    treats both domains alike is trained once per unordered pair. `domains` keeps those domains of each split,
-    in that order (`Split.select`; default all).
+    treats both domains alike is trained once per unordered pair. `domains`
+    keeps those domains of each split, in that order (`Split.select`;
+    default all).
 
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
@@ -232,18 +233,19 @@ def _pair_runs(name, config, split, run):
     Returns:
         dict (source, target) -> result dict (the mirrored pairs share one).
     """
-    pair_runs = {}
+    pair_runs, mirrored = {}, set()
     for target in split.domain_names:
         for source in split.domain_names:
             if source == target:
                 continue
-            if (target, source) in pair_runs and pair_runs[(target, source)]["serves_mirror"]:
+            if (source, target) in mirrored:
                 pair_runs[(source, target)] = pair_runs[(target, source)]
                 continue
             result, model = run(f"{name} {source}->{target}", name, config, split.select([source, target]), folder="pairs")
-            monitor = result["config"]["training"].get("monitor", "mean")
-            result["serves_mirror"] = bool(getattr(model, "treats_domains_alike", False)) and monitor == "mean"
             pair_runs[(source, target)] = result
+            monitor = result["config"]["training"].get("monitor", "mean")
+            if getattr(model, "treats_domains_alike", False) and monitor == "mean":
+                mirrored.add((target, source))
     return pair_runs
 
 
@@ -295,6 +297,7 @@ def _best_sources(name, pair_runs, split):
         "metrics": {t: pair_runs[(s, t)]["metrics"][t] for t, s in chosen.items()},
         "sources": chosen,
         "runs": {t: pair_runs[(s, t)]["model"] for t, s in chosen.items()},
+        # Mirrored pairs share one run: count its training time once.
         "train_seconds": round(sum({id(r): r["train_seconds"] for r in pair_runs.values()}.values()), 1),
     }
     return best, frame.to_dict("records")

@@ -97,7 +97,10 @@ def main(argv=None):
             ]
 
         def rows(size):
-            return [{"user": tf.constant(rng.choice(users, size)), "domain": tf.constant([domain] * size)} for _ in range(50)]
+            return [
+                {"user": tf.constant(rng.choice(users, size)), "domain": tf.constant([domain] * size)}
+                for _ in range(50)
+            ]
 
         def indices(size):
             return [

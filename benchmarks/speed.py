@@ -387,7 +387,9 @@ def main(argv=None):
     for key, value in facts.items():
         report.md(f"- {key}: {value}")
     report.md("- other processes may have been running (see load average)")
-    report.md(f"- data: {description}; training and full ranking on `make_split(data, 'full-ranking', seed={args.seed})`")
+    report.md(
+        f"- data: {description}; training and full ranking on `make_split(data, 'full-ranking', seed={args.seed})`"
+    )
     report.md()
 
     if not args.skip_training:

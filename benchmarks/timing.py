@@ -48,7 +48,5 @@ def machine_facts():
         "TensorFlow": tf.__version__,
         "Keras": keras.__version__,
         "numpy": np.__version__,
-        "load average at start (1/5/15 min)": (
-            "n/a" if load is None else " / ".join(f"{v:.2f}" for v in load)
-        ),
+        "load average at start (1/5/15 min)": ("n/a" if load is None else " / ".join(f"{v:.2f}" for v in load)),
     }

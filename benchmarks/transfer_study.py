@@ -49,15 +49,19 @@ TARGETS = (
 # --tiny: five synthetic domains from dense (domain_0) to sparse (domain_4);
 # two sources and three targets so every table, plot and PCC is exercised.
 TINY_OPTIONS = (
-    '{"synthetic": {"num_domains": 5, "num_users": 300, "num_items": 150, '
-    '"interactions_per_user": [30, 6], "seed": 0}}'
+    '{"synthetic": {"num_domains": 5, "num_users": 300, "num_items": 150, "interactions_per_user": [30, 6], "seed": 0}}'
 )
 TINY = [
-    "--sources", "synthetic:domain_0,synthetic:domain_4",
-    "--targets", "synthetic:domain_1,synthetic:domain_2,synthetic:domain_3",
-    "--dataset-options", TINY_OPTIONS,
-    "--epochs", "2",
-    "--seeds", "0",
+    "--sources",
+    "synthetic:domain_0,synthetic:domain_4",
+    "--targets",
+    "synthetic:domain_1,synthetic:domain_2,synthetic:domain_3",
+    "--dataset-options",
+    TINY_OPTIONS,
+    "--epochs",
+    "2",
+    "--seeds",
+    "0",
     "--importance",
 ]
 

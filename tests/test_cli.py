@@ -35,7 +35,22 @@ def test_train_writes_results(tmp_path, capsys):
     config = tmp_path / "config.json"
     config.write_text(json.dumps({"embedding_dim": 8, "hidden_units": [16, 8], "batch_size": 512}))
     output = tmp_path / "run"
-    code = main(["-q", "train", "--model", "mlp", "--epochs", "2", "--seed", "3", "--config", str(config), "--output", str(output)])
+    code = main(
+        [
+            "-q",
+            "train",
+            "--model",
+            "mlp",
+            "--epochs",
+            "2",
+            "--seed",
+            "3",
+            "--config",
+            str(config),
+            "--output",
+            str(output),
+        ]
+    )
     assert code == 0
     result = json.loads((output / "metrics.json").read_text())
     assert result["model"] == "mlp" and result["dataset"] == "synthetic"
@@ -68,7 +83,17 @@ def test_compare_writes_a_leaderboard(tmp_path, capsys):
 
 
 def test_transfer_rejects_unknown_configuration(capsys, tmp_path):
-    argv = ["transfer", "--sources", "synthetic:source", "--targets", "synthetic:target", "--configs", "config-9", "--output", str(tmp_path)]
+    argv = [
+        "transfer",
+        "--sources",
+        "synthetic:source",
+        "--targets",
+        "synthetic:target",
+        "--configs",
+        "config-9",
+        "--output",
+        str(tmp_path),
+    ]
     assert main(argv) == 2
     assert "config-9" in capsys.readouterr().err
 
@@ -77,22 +102,55 @@ def test_transfer_rejects_unknown_configuration(capsys, tmp_path):
 def test_train_export_then_export_again_and_tune(tmp_path, capsys):
     saved = tmp_path / "saved_models" / "bpr-mf"
     run = tmp_path / "run"
-    assert main(["-q", "train", "--model", "bpr-mf", "--epochs", "1", "--output", str(run), "--export", str(saved)]) == 0
+    assert (
+        main(["-q", "train", "--model", "bpr-mf", "--epochs", "1", "--output", str(run), "--export", str(saved)]) == 0
+    )
     assert main(["-q", "export", "--model-file", str(run / "model.keras"), "--output", str(saved), "--k", "5"]) == 0
     assert sorted(p.name for p in saved.iterdir()) == ["1", "2"]
     assert 'name: "bpr-mf"' in (saved.parent / "models.config").read_text()
-    out = tf.saved_model.load(str(saved / "2")).signatures["recommend"](user=tf.constant(["42"]), domain=tf.constant(["target"]))
+    out = tf.saved_model.load(str(saved / "2")).signatures["recommend"](
+        user=tf.constant(["42"]), domain=tf.constant(["target"])
+    )
     assert out["item_ids"].shape == (1, 5)
     tuned = tmp_path / "tune"
     assert main(["-q", "tune", "--model", "bpr-mf", "--max-trials", "2", "--epochs", "1", "--output", str(tuned)]) == 0
     assert "2 trials: 2 completed, 0 failed" in capsys.readouterr().out
-    assert main(["-q", "train", "--model", "bpr-mf", "--epochs", "1", "--config", str(tuned / "best_config.json"), "--output", str(tmp_path / "best")]) == 0
+    assert (
+        main(
+            [
+                "-q",
+                "train",
+                "--model",
+                "bpr-mf",
+                "--epochs",
+                "1",
+                "--config",
+                str(tuned / "best_config.json"),
+                "--output",
+                str(tmp_path / "best"),
+            ]
+        )
+        == 0
+    )
 
 
 def test_sweep_trains_each_value_on_one_split_and_plots_it(tmp_path, capsys):
     out = tmp_path / "sweep"
     code = main(
-        ["-q", "sweep", "--model", "mlp", "--param", "negative_ratio", "--values", "1,3", "--epochs", "1", "--output", str(out)]
+        [
+            "-q",
+            "sweep",
+            "--model",
+            "mlp",
+            "--param",
+            "negative_ratio",
+            "--values",
+            "1,3",
+            "--epochs",
+            "1",
+            "--output",
+            str(out),
+        ]
     )
     assert code == 0
     runs = [json.loads((out / f"negative_ratio={v}-seed0" / "metrics.json").read_text()) for v in (1, 3)]
@@ -138,8 +196,24 @@ def test_pair_models_report_each_target_from_its_best_validated_source(tmp_path,
     folder, data = _three_domain_folder(tmp_path, num_users=200, num_items=120, interactions_per_user=10)
     output = tmp_path / "pairs"
     code = main(
-        ["-q", "compare", "--models", "bpr-mf", "--pair-models", "conet-lasso", "--dataset", str(folder),
-         "--protocol", "adc", "--seeds", "0", "--epochs", "1", "--output", str(output)]
+        [
+            "-q",
+            "compare",
+            "--models",
+            "bpr-mf",
+            "--pair-models",
+            "conet-lasso",
+            "--dataset",
+            str(folder),
+            "--protocol",
+            "adc",
+            "--seeds",
+            "0",
+            "--epochs",
+            "1",
+            "--output",
+            str(output),
+        ]
     )
     assert code == 0
     pairs = pd.read_csv(output / "pairs.csv")
@@ -173,8 +247,24 @@ def test_pair_models_with_unequal_domain_weights_train_every_ordered_pair(tmp_pa
     config.write_text(json.dumps({"conet": {"target_weight": 0.7}}))
     output = tmp_path / "pairs"
     code = main(
-        ["-q", "compare", "--pair-models", "conet", "--dataset", str(folder), "--protocol", "adc", "--seeds", "0",
-         "--epochs", "1", "--config", str(config), "--output", str(output)]
+        [
+            "-q",
+            "compare",
+            "--pair-models",
+            "conet",
+            "--dataset",
+            str(folder),
+            "--protocol",
+            "adc",
+            "--seeds",
+            "0",
+            "--epochs",
+            "1",
+            "--config",
+            str(config),
+            "--output",
+            str(output),
+        ]
     )
     assert code == 0
     assert len(list((output / "pairs").glob("*/metrics.json"))) == 6
@@ -222,9 +312,17 @@ def test_best_source_is_judged_at_the_epoch_whose_weights_were_kept():
 
     def run(target_history, mean_history, test, monitor="mean"):
         return {
-            "model": "conet", "seed": 0, "dataset": "d", "protocol": "adc", "split_fingerprint": "x",
-            "train_seconds": 1.0, "history": {"val_t_ndcg@10": target_history, "val_mean_ndcg@10": mean_history,
-                        "val_target_ndcg@10": target_history},
+            "model": "conet",
+            "seed": 0,
+            "dataset": "d",
+            "protocol": "adc",
+            "split_fingerprint": "x",
+            "train_seconds": 1.0,
+            "history": {
+                "val_t_ndcg@10": target_history,
+                "val_mean_ndcg@10": mean_history,
+                "val_target_ndcg@10": target_history,
+            },
             "metrics": {"t": {"ndcg@10": test}},
             "config": {"training": {"monitor": monitor}},
         }
@@ -244,12 +342,35 @@ def test_best_source_is_judged_at_the_epoch_whose_weights_were_kept():
 def test_domains_option_keeps_those_domains_in_that_order(tmp_path, capsys):
     output = tmp_path / "three"
     code = main(
-        ["-q", "compare", "--models", "bpr-mf", "--seeds", "0", "--epochs", "1", "--output", str(output),
-         "--domains", "target,source"]
+        [
+            "-q",
+            "compare",
+            "--models",
+            "bpr-mf",
+            "--seeds",
+            "0",
+            "--epochs",
+            "1",
+            "--output",
+            str(output),
+            "--domains",
+            "target,source",
+        ]
     )
     assert code == 0
     run = json.loads((output / "bpr-mf-seed0" / "metrics.json").read_text())
     assert list(run["metrics"]) == ["target", "source"]
-    bad = ["-q", "compare", "--models", "bpr-mf", "--epochs", "1", "--domains", "books", "--output", str(tmp_path / "bad")]
+    bad = [
+        "-q",
+        "compare",
+        "--models",
+        "bpr-mf",
+        "--epochs",
+        "1",
+        "--domains",
+        "books",
+        "--output",
+        str(tmp_path / "bad"),
+    ]
     assert main(bad) == 2
     assert "select needs distinct domains" in capsys.readouterr().err

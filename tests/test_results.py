@@ -44,8 +44,7 @@ def test_sweep_plot_places_numeric_values_on_a_numeric_axis(tmp_path, monkeypatc
 
 def test_leaderboard_shows_spread_only_when_there_are_seeds_to_spread_over():
     runs = [
-        {"model": "a", "seed": s, "metrics": {"t": {"hr@10": v, "users": 3}}}
-        for s, v in ((0, 0.25), (1, 0.35))
+        {"model": "a", "seed": s, "metrics": {"t": {"hr@10": v, "users": 3}}} for s, v in ((0, 0.25), (1, 0.35))
     ] + [{"model": "b", "seed": 0, "metrics": {"t": {"hr@10": 0.5, "users": 3}}}]
     text = results.format_leaderboard(results.leaderboard(runs), ["hr@10"])
     assert "| t | a | 0.3000 ± 0.0707 |" in text and "| t | b | 0.5000 |" in text

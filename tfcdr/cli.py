@@ -15,8 +15,12 @@ METRICS_HELP = (
 
 
 def _add_data_options(parser):
-    parser.add_argument("--dataset", default="synthetic", help="recipe name or path to a file/folder (default: synthetic)")
-    parser.add_argument("--data-dir", default=None, help="folder of the shared datasets (default: ../shared/data when it exists)")
+    parser.add_argument(
+        "--dataset", default="synthetic", help="recipe name or path to a file/folder (default: synthetic)"
+    )
+    parser.add_argument(
+        "--data-dir", default=None, help="folder of the shared datasets (default: ../shared/data when it exists)"
+    )
     parser.add_argument(
         "--protocol",
         default="loo-sampled",
@@ -51,7 +55,9 @@ def build_parser():
     train.add_argument("--seed", type=int, default=0)
     train.add_argument("--epochs", type=int, default=None)
     train.add_argument("--config", default=None, help="JSON file of hyperparameters")
-    train.add_argument("--output", default=None, help="run directory (default: runs/<model>-<dataset>-<protocol>-seed<S>)")
+    train.add_argument(
+        "--output", default=None, help="run directory (default: runs/<model>-<dataset>-<protocol>-seed<S>)"
+    )
     train.add_argument(
         "--export",
         default=None,
@@ -66,7 +72,9 @@ def build_parser():
     evaluate.add_argument("--subset", default="test", choices=["valid", "test"])
 
     compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
-    compare.add_argument("--models", default=None, help="comma-separated names (default: every registered method, ablations aside)")
+    compare.add_argument(
+        "--models", default=None, help="comma-separated names (default: every registered method, ablations aside)"
+    )
     _add_data_options(compare)
     compare.add_argument(
         "--pair-models",
@@ -74,9 +82,7 @@ def build_parser():
         help="two-domain models (e.g. conet-lasso) run on every (source, target) pair of the split; "
         "each target reports its best source by validation",
     )
-    _add_run_options(
-        compare, "0,1,2", 'JSON file {"<model>": {hyperparameters}}', "runs/compare-<dataset>-<protocol>"
-    )
+    _add_run_options(compare, "0,1,2", 'JSON file {"<model>": {hyperparameters}}', "runs/compare-<dataset>-<protocol>")
 
     sweep = commands.add_parser("sweep", help="sensitivity of one model to one hyperparameter: test metrics per value")
     sweep.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
@@ -93,7 +99,9 @@ def build_parser():
         'JSON file of the other hyperparameters (flat, or {"<model>": {...}})',
         "runs/sweep-<model>-<param>-<dataset>",
     )
-    sweep.add_argument("--metric", default=None, help="metric plotted against the value (default: the protocol's headline)")
+    sweep.add_argument(
+        "--metric", default=None, help="metric plotted against the value (default: the protocol's headline)"
+    )
 
     from tfcdr.transfer import (
         command as transfer_command,  # argparse only, no TensorFlow
@@ -123,7 +131,9 @@ def build_parser():
     export.add_argument("--output", default=None, help="model folder (default: saved_models/<model name>)")
     export.add_argument("--k", type=int, default=10, help="items returned by the `recommend` signature (default 10)")
     export.add_argument("--keep-known", action="store_true", help="let `recommend` return the user's training items")
-    export.add_argument("--serving-root", default=None, help="the saved_models folder as TF Serving sees it (models.config)")
+    export.add_argument(
+        "--serving-root", default=None, help="the saved_models folder as TF Serving sees it (models.config)"
+    )
 
     data = commands.add_parser("data", help="inspect datasets")
     data_commands = data.add_subparsers(dest="data_command", required=True)
@@ -257,7 +267,10 @@ def _run(args):
         )
         print((output / "trials.md").read_text())
         if result["failed"]:
-            print(f"tfcdr: {result['failed']} of {len(result['trials'])} trials FAILED (see the error column)", file=sys.stderr)
+            print(
+                f"tfcdr: {result['failed']} of {len(result['trials'])} trials FAILED (see the error column)",
+                file=sys.stderr,
+            )
         if result["best_config"] is None:
             return 1
         print(f"wrote {output}/trials.csv, trials.md, best_config.json, objective_by_trial.png, tuner/, logs/")
@@ -269,7 +282,9 @@ def _run(args):
     if args.command == "export":
         model = _load_model(args.model_file)
         output = pathlib.Path(args.output) if args.output else pathlib.Path("saved_models") / model.name
-        _export(model, _split(args), output, k=args.k, exclude_known=not args.keep_known, serving_root=args.serving_root)
+        _export(
+            model, _split(args), output, k=args.k, exclude_known=not args.keep_known, serving_root=args.serving_root
+        )
         return 0
     if args.command == "evaluate":
         from tfcdr.evaluation import evaluate
@@ -285,14 +300,21 @@ def _run(args):
         written = "leaderboard.md, leaderboard.csv, leaderboard.png"
         if args.curves:
             results.plot_curves(
-                runs, comma_names(args.curves), output / "curves.png", title=f"{runs[0]['dataset']} ({runs[0]['protocol']})"
+                runs,
+                comma_names(args.curves),
+                output / "curves.png",
+                title=f"{runs[0]['dataset']} ({runs[0]['protocol']})",
             )
             written += ", curves.png"
         if args.sweep_plot:
             labels, values = results.sweep_values(runs)
             metrics = _metrics(args.sweep_plot, runs[0]["protocol"])
             results.plot_sweep(
-                results.leaderboard(runs), labels, values, metrics, output / "sweep.png",
+                results.leaderboard(runs),
+                labels,
+                values,
+                metrics,
+                output / "sweep.png",
                 title=f"{runs[0]['zoo_model']} on {runs[0]['dataset']}",
             )
             written += ", sweep.png"

@@ -146,8 +146,17 @@ def compare(
     variants = [(name, name, configs.get(name)) for name in models]
     pairs = [(name, configs.get(name)) for name in pair_models]
     return run_variants(
-        variants, dataset, protocol, seeds, epochs=epochs, data_dir=data_dir, output=output, verbose=verbose,
-        pair_models=pairs, metrics=metrics, domains=domains,
+        variants,
+        dataset,
+        protocol,
+        seeds,
+        epochs=epochs,
+        data_dir=data_dir,
+        output=output,
+        verbose=verbose,
+        pair_models=pairs,
+        metrics=metrics,
+        domains=domains,
     )
 
 
@@ -183,7 +192,9 @@ def run_variants(
     pair_rows = []
 
     def run(label, name, config, split, folder=""):
-        run_dir = None if output is None else pathlib.Path(output) / folder / f"{results.file_name(label)}-seed{split.seed}"
+        run_dir = (
+            None if output is None else pathlib.Path(output) / folder / f"{results.file_name(label)}-seed{split.seed}"
+        )
         started = time.time()
         result, model = run_experiment(
             name,
@@ -241,7 +252,9 @@ def _pair_runs(name, config, split, run):
             if (source, target) in mirrored:
                 pair_runs[(source, target)] = pair_runs[(target, source)]
                 continue
-            result, model = run(f"{name} {source}->{target}", name, config, split.select([source, target]), folder="pairs")
+            result, model = run(
+                f"{name} {source}->{target}", name, config, split.select([source, target]), folder="pairs"
+            )
             pair_runs[(source, target)] = result
             monitor = result["config"]["training"].get("monitor", "mean")
             if getattr(model, "treats_domains_alike", False) and monitor == "mean":
@@ -345,7 +358,9 @@ def sweep(
         raise ValueError("sweep needs at least one value")
     _check_parameter(model, parameter)
     labels = [f"{parameter}={json.dumps(v)}" for v in values]
-    variants = [(label, model, {**(config or {}), parameter: value}) for label, value in zip(labels, values, strict=True)]
+    variants = [
+        (label, model, {**(config or {}), parameter: value}) for label, value in zip(labels, values, strict=True)
+    ]
     board, runs = run_variants(
         variants,
         dataset,
@@ -360,7 +375,11 @@ def sweep(
     )
     if output is not None:
         results.plot_sweep(
-            board, labels, values, metric or HEADLINE[protocol], pathlib.Path(output) / "sweep.png",
+            board,
+            labels,
+            values,
+            metric or HEADLINE[protocol],
+            pathlib.Path(output) / "sweep.png",
             title=f"{model} on {runs[0]['dataset']}: {parameter}",
         )
     return board, runs

@@ -52,7 +52,9 @@ def write_run(output, result):
     ]
     (output / "summary.md").write_text("\n".join(lines))
     if "history" in result:
-        plot_history(result["history"], output / "training_curves.png", title=f"{result['model']} on {result['dataset']}")
+        plot_history(
+            result["history"], output / "training_curves.png", title=f"{result['model']} on {result['dataset']}"
+        )
 
 
 def plot_history(history, path, title=""):
@@ -159,7 +161,9 @@ def collect_runs(folders):
     for folder in map(pathlib.Path, folders):
         if not folder.exists():
             raise DataError("no such folder", path=folder)
-        found = [folder / "metrics.json"] if (folder / "metrics.json").exists() else sorted(folder.glob("*/metrics.json"))
+        found = (
+            [folder / "metrics.json"] if (folder / "metrics.json").exists() else sorted(folder.glob("*/metrics.json"))
+        )
         if not found:
             raise DataError("no run folders (*/metrics.json) here", path=folder)
         paths.extend(found)
@@ -199,7 +203,9 @@ def plot_leaderboard(board, metric, path):
     fig, axis = plt.subplots(figsize=(max(5, 1.8 * len(domains) * max(len(models), 1) ** 0.5), 4))
     for k, model in enumerate(models):
         rows = chosen[chosen["model"] == model].set_index("domain").reindex(domains)
-        axis.bar(np.arange(len(domains)) + k * width, rows["mean"], width, yerr=rows["std"].fillna(0), label=model, capsize=3)
+        axis.bar(
+            np.arange(len(domains)) + k * width, rows["mean"], width, yerr=rows["std"].fillna(0), label=model, capsize=3
+        )
     axis.set_xticks(np.arange(len(domains)) + width * (len(models) - 1) / 2, domains)
     axis.set_ylabel(f"test {metric}")
     # Outside the axes: inside, the legend hides the first domain's bars.
@@ -306,6 +312,7 @@ def sweep_values(runs):
 
 def markdown_table(frame, floatfmt="{:.4f}"):
     """A DataFrame as a GitHub Markdown table (index as the first column)."""
+
     def cell(value):
         if isinstance(value, float | np.floating):
             return str(int(value)) if float(value).is_integer() and abs(value) >= 1 else floatfmt.format(value)

@@ -8,7 +8,14 @@ from tfcdr.errors import DataError
 
 def _data():
     frames = {
-        "books": pd.DataFrame({"user": ["u2", "u1", "u1", "u1"], "item": ["b1", "b1", "b2", "b2"], "rating": [5, 4, 1, 3], "timestamp": [1, 2, 3, 4]}),
+        "books": pd.DataFrame(
+            {
+                "user": ["u2", "u1", "u1", "u1"],
+                "item": ["b1", "b1", "b2", "b2"],
+                "rating": [5, 4, 1, 3],
+                "timestamp": [1, 2, 3, 4],
+            }
+        ),
         "music": pd.DataFrame({"user": ["u3", "u1"], "item": ["m9", "m1"]}),
     }
     return CrossDomainData.from_frames("toy", frames, implicit={"music": True})

@@ -54,9 +54,7 @@ def test_data_dir_from_environment(monkeypatch, tmp_path):
 
 def test_missing_data_dir_says_where_and_how(monkeypatch, tmp_path):
     monkeypatch.delenv("TFCDR_DATA_DIR", raising=False)
-    monkeypatch.setattr(
-        datasets, "_candidate_dirs", lambda: [tmp_path / "a", tmp_path / "b"]
-    )
+    monkeypatch.setattr(datasets, "_candidate_dirs", lambda: [tmp_path / "a", tmp_path / "b"])
     assert default_data_dir() is None
     with pytest.raises(DataError) as caught:
         load_dataset("douban-book-music")
@@ -197,9 +195,7 @@ def test_ml100k_recipes():
     assert genre.describe()["items"].tolist() == [156, 1118]
     multi = load_dataset("ml100k-multi", data_dir=DATA_DIR)
     assert multi.num_users == 943
-    assert (
-        multi.describe()["interactions"].sum() == 100000 - 10
-    )  # "unknown" genre left out
+    assert multi.describe()["interactions"].sum() == 100000 - 10  # "unknown" genre left out
     assert any("['unknown']" in note for note in multi.notes)
 
 
@@ -256,10 +252,7 @@ def test_amazon_disencdr(pair, users, train):
 def test_amazon_cdrib_cloth_sport():
     data = load_dataset("amazon-cdrib-cloth-sport", data_dir=DATA_DIR)
     assert data.domain_names == ["cloth", "sport"]
-    sizes = {
-        name: {part: len(f) for part, f in s.items()}
-        for name, s in data.given_split.items()
-    }
+    sizes = {name: {part: len(f) for part, f in s.items()} for name, s in data.given_split.items()}
     assert sizes == {
         "cloth": {"train": 187880, "valid": 3156, "test": 3085},
         "sport": {"train": 163291, "valid": 3589, "test": 3546},

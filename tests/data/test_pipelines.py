@@ -44,7 +44,9 @@ def test_joint_batches_are_proportional_to_domain_size():
     dataset = pipelines.pointwise(split, batch_size=100, negative_ratio=1)
     x, _ = next(iter(dataset))
     sizes = {n: len(split.domains[n].train) for n in split.domain_names}
-    share = x["source"][keys.USER_ID].shape[0] / (x["source"][keys.USER_ID].shape[0] + x["target"][keys.USER_ID].shape[0])
+    share = x["source"][keys.USER_ID].shape[0] / (
+        x["source"][keys.USER_ID].shape[0] + x["target"][keys.USER_ID].shape[0]
+    )
     assert share == pytest.approx(sizes["source"] / sum(sizes.values()), abs=0.03)
     assert int(dataset.cardinality()) == len(list(dataset))
 

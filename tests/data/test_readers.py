@@ -52,12 +52,8 @@ def test_movielens_double_colon_separator(tmp_path):
 
 
 def test_tab_and_types(tmp_path):
-    path = write(
-        tmp_path, "u.data", "196\t242\t3\t881250949\n186\t302\t4.5\t891717742\n"
-    )
-    frame = readers.read_delimited(
-        path, ("user", "item", "rating", "timestamp"), sep="\t"
-    )
+    path = write(tmp_path, "u.data", "196\t242\t3\t881250949\n186\t302\t4.5\t891717742\n")
+    frame = readers.read_delimited(path, ("user", "item", "rating", "timestamp"), sep="\t")
     assert frame["user"].tolist() == ["196", "186"]
     assert frame["rating"].dtype == np.float64
     np.testing.assert_array_equal(frame["rating"], [3.0, 4.5])
@@ -84,9 +80,7 @@ def test_gzipped_csv_with_header_renames_and_selects(tmp_path):
 
 def test_optional_header_column_may_be_absent(tmp_path):
     path = write(tmp_path, "t.csv", "user,item\na,b\n")
-    frame = readers.read_delimited(
-        path, ("user", "item", "rating"), header=True, optional=("rating",)
-    )
+    frame = readers.read_delimited(path, ("user", "item", "rating"), header=True, optional=("rating",))
     assert list(frame.columns) == ["user", "item"]
 
 
@@ -167,9 +161,7 @@ def test_long_first_line_is_not_cut_silently(tmp_path):
 def test_wrong_field_count_with_double_colon(tmp_path):
     path = write(tmp_path, "ratings.dat", "1::2::5::100\n1::3::4\n")
     raises_at(
-        lambda: readers.read_delimited(
-            path, ("user", "item", "rating", "timestamp"), sep="::"
-        ),
+        lambda: readers.read_delimited(path, ("user", "item", "rating", "timestamp"), sep="::"),
         path,
         2,
         "1::3::4",
@@ -191,9 +183,7 @@ def test_non_numeric_rating(tmp_path):
 def test_non_numeric_rating_in_gzip_double_colon(tmp_path):
     path = write(tmp_path, "ratings.dat.gz", "1::2::5::9\n1::3::4::9\n1::4::x::9\n")
     raises_at(
-        lambda: readers.read_delimited(
-            path, ("user", "item", "rating", "timestamp"), sep="::"
-        ),
+        lambda: readers.read_delimited(path, ("user", "item", "rating", "timestamp"), sep="::"),
         path,
         3,
         "x",
@@ -203,9 +193,7 @@ def test_non_numeric_rating_in_gzip_double_colon(tmp_path):
 def test_non_numeric_timestamp(tmp_path):
     path = write(tmp_path, "t.tsv", "1\t2\t3\t100\n1\t3\t4\t2020-01-01\n")
     raises_at(
-        lambda: readers.read_delimited(
-            path, ("user", "item", "rating", "timestamp"), sep="\t"
-        ),
+        lambda: readers.read_delimited(path, ("user", "item", "rating", "timestamp"), sep="\t"),
         path,
         2,
         "2020-01-01",
@@ -255,9 +243,7 @@ def test_undecodable_text_names_line(tmp_path):
         b"\xe9",
         "latin-1",
     )
-    frame = readers.read_delimited(
-        path, ("item", "title", "genres"), sep="::", encoding="latin-1"
-    )
+    frame = readers.read_delimited(path, ("item", "title", "genres"), sep="::", encoding="latin-1")
     assert frame["title"].iloc[1] == "Café"
 
 
@@ -346,9 +332,7 @@ def test_amazon_ratings(tmp_path):
 
 
 def test_amazon_ratings_bad_timestamp(tmp_path):
-    path = write(
-        tmp_path, "ratings_Books.csv", "A1,0001,5.0,1360000000\nA2,0002,4.0,soon\n"
-    )
+    path = write(tmp_path, "ratings_Books.csv", "A1,0001,5.0,1360000000\nA2,0002,4.0,soon\n")
     raises_at(lambda: readers.read_amazon_ratings(path), path, 2, "soon")
 
 
@@ -430,9 +414,7 @@ def test_amazon_reviews_missing_key_and_bad_rating(tmp_path):
     )
     path = write(tmp_path, "reviews_A_5.json", missing)
     raises_at(lambda: readers.read_amazon_reviews(path), path, 2, "", "empty user")
-    bad = "\n".join(
-        [_review("A1", "1"), _review("A2", "2"), _review("A3", "3", rating="five")]
-    )
+    bad = "\n".join([_review("A1", "1"), _review("A2", "2"), _review("A3", "3", rating="five")])
     path = write(tmp_path, "reviews_B_5.json", bad)
     raises_at(lambda: readers.read_amazon_reviews(path), path, 3, "five")
 
@@ -442,9 +424,7 @@ def test_zip_without_single_json_member(tmp_path):
     with zipfile.ZipFile(path, "w") as archive:
         archive.writestr("a.json", REVIEWS)
         archive.writestr("b.json", REVIEWS)
-    raises_at(
-        lambda: readers.read_amazon_reviews(path), path, None, None, "a.json", "b.json"
-    )
+    raises_at(lambda: readers.read_amazon_reviews(path), path, None, None, "a.json", "b.json")
 
 
 # --- detection: read_interactions, read_domain_files, domain_of_file --------

@@ -157,7 +157,9 @@ def test_unknown_protocol_is_a_clear_error():
 
 
 def test_select_keeps_the_chosen_domains_rows_in_the_given_order():
-    split = make_split(make_synthetic(num_domains=3, num_users=200, num_items=40, interactions_per_user=10), "adc", seed=0)
+    split = make_split(
+        make_synthetic(num_domains=3, num_users=200, num_items=40, interactions_per_user=10), "adc", seed=0
+    )
     pair = split.select(["domain_2", "domain_0"])
     assert pair.domain_names == ["domain_2", "domain_0"]
     assert pair.num_users == split.num_users and pair.num_items == {d: split.num_items[d] for d in pair.domain_names}

@@ -15,7 +15,9 @@ def test_same_seed_same_data():
 
 
 def test_shape_overlap_and_density_follow_the_arguments():
-    data = make_synthetic(num_domains=3, num_users=1000, num_items=(200, 180, 160), overlap=0.5, interactions_per_user=(20, 5))
+    data = make_synthetic(
+        num_domains=3, num_users=1000, num_items=(200, 180, 160), overlap=0.5, interactions_per_user=(20, 5)
+    )
     assert data.domain_names == ["domain_0", "domain_1", "domain_2"]
     overlap = len(data.overlapping_users()) / data.num_users
     assert overlap == pytest.approx(0.5, abs=0.05)

@@ -37,14 +37,15 @@ def test_serving_default_matches_model_scores_in_a_mixed_domain_batch(exported, 
         domains += [domain] * 16
     order = rng.permutation(len(domains))  # interleave domains in one request
     user_ext = np.concatenate([e.split.user_vocab[u] for u in users])[order]
-    item_ext = np.concatenate(
-        [e.split.item_vocabs[d][i] for d, i in zip(e.model.domains, items, strict=True)]
-    )[order]
+    item_ext = np.concatenate([e.split.item_vocabs[d][i] for d, i in zip(e.model.domains, items, strict=True)])[order]
     out = e.served.signatures["serving_default"](
         user=_strings(user_ext), item=_strings(item_ext), domain=_strings(np.asarray(domains)[order])
     )
     expected = np.concatenate(
-        [np.asarray(e.model.score(d, tf.constant(u, tf.int32), tf.constant(i, tf.int32))) for d, u, i in zip(e.model.domains, users, items, strict=True)]
+        [
+            np.asarray(e.model.score(d, tf.constant(u, tf.int32), tf.constant(i, tf.int32)))
+            for d, u, i in zip(e.model.domains, users, items, strict=True)
+        ]
     )[order]
     np.testing.assert_allclose(out["scores"].numpy(), expected, rtol=1e-5, atol=1e-6)
     assert not out["unknown"].numpy().any()

@@ -24,10 +24,7 @@ def test_layer_contract():
 def test_near_zero_for_one_distribution_and_growing_with_a_mean_shift(bandwidth):
     layer = MMD(bandwidth)
     same = float(layer((_normal(400, seed=0), _normal(400, seed=1))))
-    shifted = [
-        float(layer((_normal(400, seed=0), _normal(400, shift=s, seed=1))))
-        for s in (0.5, 1.0, 2.0)
-    ]
+    shifted = [float(layer((_normal(400, seed=0), _normal(400, shift=s, seed=1)))) for s in (0.5, 1.0, 2.0)]
     assert 0.0 <= same < 0.01
     assert same < shifted[0] < shifted[1] < shifted[2]
     assert shifted[0] > 5 * same
@@ -47,9 +44,7 @@ def test_zero_weights_drop_points():
     x, y = _normal(5), _normal(4, shift=1.0, seed=1)
     keep = np.array([1, 1, 0, 1, 0], "float32")
     weighted = MMD(1.5)((x, y), sample_weights=(keep, np.ones(4, "float32")))
-    assert float(weighted) == pytest.approx(
-        float(MMD(1.5)((x[keep == 1], y))), rel=1e-5
-    )
+    assert float(weighted) == pytest.approx(float(MMD(1.5)((x[keep == 1], y))), rel=1e-5)
 
 
 def test_gradient_moves_samples_together():

@@ -82,9 +82,7 @@ def test_transfer_is_asymmetric():
     source_before = np.asarray(vae(_inputs(), training=False)["source_output"])
     moved_inputs = _inputs()
     moved_inputs[1] = 1.0 - moved_inputs[1]
-    np.testing.assert_array_equal(
-        np.asarray(vae(moved_inputs, training=False)["source_output"]), source_before
-    )
+    np.testing.assert_array_equal(np.asarray(vae(moved_inputs, training=False)["source_output"]), source_before)
     # ... while the target output reads both latents.
     assert vae.target_decoder.hidden[0].kernel.shape == (6, 5)
     target = np.asarray(vae.decode_target(z_s, z_t))

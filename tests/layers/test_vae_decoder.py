@@ -27,6 +27,4 @@ def test_sigmoid_output_by_default_and_logits_on_request():
     logits(z)
     logits.set_weights(probabilities.get_weights())
     assert np.all((p > 0) & (p < 1))
-    np.testing.assert_allclose(
-        p, 1 / (1 + np.exp(-np.asarray(logits(z)))), rtol=1e-5, atol=1e-6
-    )
+    np.testing.assert_allclose(p, 1 / (1 + np.exp(-np.asarray(logits(z)))), rtol=1e-5, atol=1e-6)

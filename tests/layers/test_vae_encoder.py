@@ -37,9 +37,7 @@ def test_hidden_layers_are_tanh_and_heads_linear():
     encoder = VAEEncoder((4,), latent_dim=2)
     x = _vectors(width=6)
     mean, log_var = encoder(x)
-    h = np.tanh(
-        x @ np.asarray(encoder.hidden[0].kernel) + np.asarray(encoder.hidden[0].bias)
-    )
+    h = np.tanh(x @ np.asarray(encoder.hidden[0].kernel) + np.asarray(encoder.hidden[0].bias))
     expected = h @ np.asarray(encoder.z_mean.kernel) + np.asarray(encoder.z_mean.bias)
     np.testing.assert_allclose(np.asarray(mean), expected, rtol=1e-5, atol=1e-6)
 

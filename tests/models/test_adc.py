@@ -45,7 +45,13 @@ def test_absent_domain_gets_the_mean_of_the_users_other_factors():
 def test_domain_loss_is_bpr_plus_cross_domain_term_and_all_items_match_pairs():
     model, _ = _model(cross_domain_weight=0.5)
     users = tf.constant([0, 1, 2, 3])
-    x = {"domain_2": {keys.USER_ID: users, keys.POSITIVE_ITEM_ID: tf.constant([1, 2, 3, 4]), keys.NEGATIVE_ITEM_ID: tf.constant([5, 6, 7, 8])}}
+    x = {
+        "domain_2": {
+            keys.USER_ID: users,
+            keys.POSITIVE_ITEM_ID: tf.constant([1, 2, 3, 4]),
+            keys.NEGATIVE_ITEM_ID: tf.constant([5, 6, 7, 8]),
+        }
+    }
     y_pred = model(x)
     z = model.user_representations(users).numpy()
     cross = sum(((z[:, q] - z[:, 2]) ** 2).sum(axis=1) for q in (0, 1))
@@ -83,4 +89,3 @@ def test_fit_logs_domain_losses_and_weights_that_sum_to_p():
     np.testing.assert_allclose(total, 3.0, rtol=1e-5)
     weights = model.task_weights.numpy()
     assert weights.min() > 0 and not np.allclose(weights, 1.0)
-

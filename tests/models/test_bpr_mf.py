@@ -33,7 +33,13 @@ def test_score_is_dot_product_plus_item_bias():
 
 def test_loss_decreases_with_the_pairwise_margin_and_is_logistic():
     model, _ = _model(l2=0.0)
-    x = {"target": {keys.USER_ID: tf.constant([0]), keys.POSITIVE_ITEM_ID: tf.constant([1]), keys.NEGATIVE_ITEM_ID: tf.constant([2])}}
+    x = {
+        "target": {
+            keys.USER_ID: tf.constant([0]),
+            keys.POSITIVE_ITEM_ID: tf.constant([1]),
+            keys.NEGATIVE_ITEM_ID: tf.constant([2]),
+        }
+    }
     losses = []
     for margin in (-2.0, 0.0, 2.0):
         pair = {"target": tf.constant([[margin, 0.0]])}

@@ -6,9 +6,7 @@ from tfcdr.models.cdfm import CDFM
 
 
 def _model(loss_type="bce", side=False, **kwargs):
-    split = tiny_split(
-        "rating" if loss_type == "mse" else "loo-sampled", implicit=loss_type != "mse"
-    )
+    split = tiny_split("rating" if loss_type == "mse" else "loo-sampled", implicit=loss_type != "mse")
     if side:
         kwargs.update(user_feature_dim=3, item_feature_dims={"target": 2})
     model = CDFM(
@@ -28,9 +26,7 @@ def _model(loss_type="bce", side=False, **kwargs):
     return model, split
 
 
-@pytest.mark.parametrize(
-    ("loss_type", "side"), [("bce", False), ("bce", True), ("mse", True)]
-)
+@pytest.mark.parametrize(("loss_type", "side"), [("bce", False), ("bce", True), ("mse", True)])
 def test_every_weight_trains_and_config_round_trips(loss_type, side):
     model, split = _model(loss_type, side)
     assert model.input_kind == ("rating" if loss_type == "mse" else "pointwise")
@@ -50,11 +46,7 @@ def _randomize(model):
 
 def _fm(bias, linear, factors):
     v = np.stack(factors, axis=1)  # [n, fields, K]
-    return (
-        bias
-        + np.sum(linear, axis=0)
-        + 0.5 * (np.square(v.sum(1)).sum(-1) - np.square(v).sum((1, 2)))
-    )
+    return bias + np.sum(linear, axis=0) + 0.5 * (np.square(v.sum(1)).sum(-1) - np.square(v).sum((1, 2)))
 
 
 def test_score_is_the_factorization_machine():
@@ -82,9 +74,7 @@ def test_score_is_the_factorization_machine():
             linear.append(x_item @ w["item_side_linear_target"][:, 0])
             factors.append(x_item @ w["item_side_factors_target"])
         expected = _fm(float(model.global_bias.numpy()), linear, factors)
-        np.testing.assert_allclose(
-            model.score(domain, users, items), expected, rtol=1e-4, atol=1e-4
-        )
+        np.testing.assert_allclose(model.score(domain, users, items), expected, rtol=1e-4, atol=1e-4)
 
 
 def test_side_feature_shapes_are_checked():
@@ -93,5 +83,3 @@ def test_side_feature_shapes_are_checked():
         model.set_side_features(np.zeros((split.num_users, 4)))
     with pytest.raises(ValueError, match="source"):
         model.set_side_features(item_features={"source": np.zeros((3, 2))})
-
-

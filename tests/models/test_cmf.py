@@ -24,10 +24,7 @@ def _model(loss_type="bce", **kwargs):
 @pytest.mark.parametrize("loss_type", ["bce", "bpr", "mse"])
 def test_every_weight_trains_and_config_round_trips(loss_type):
     model, split = _model(loss_type)
-    assert (
-        model.input_kind
-        == {"bce": "pointwise", "bpr": "pairwise", "mse": "rating"}[loss_type]
-    )
+    assert model.input_kind == {"bce": "pointwise", "bpr": "pairwise", "mse": "rating"}[loss_type]
     run_model_test(model, split)
 
 
@@ -35,10 +32,7 @@ def test_every_weight_trains_and_config_round_trips(loss_type):
 def test_saving(loss_type, tmp_path):
     model, _ = _model(loss_type)
     reloaded = run_model_saving_test(model, tmp_path)
-    assert (
-        reloaded.loss_type == loss_type
-        and reloaded.domain_weights == model.domain_weights
-    )
+    assert reloaded.loss_type == loss_type and reloaded.domain_weights == model.domain_weights
 
 
 def test_one_user_table_serves_every_domain():
@@ -49,9 +43,7 @@ def test_one_user_table_serves_every_domain():
     u = model.user_factors.embeddings.numpy()[users]
     for domain in model.domains:
         v = model.item_factors[domain].embeddings.numpy()[items]
-        np.testing.assert_allclose(
-            model.score(domain, users, items), (u * v).sum(1), rtol=1e-5, atol=1e-7
-        )
+        np.testing.assert_allclose(model.score(domain, users, items), (u * v).sum(1), rtol=1e-5, atol=1e-7)
     # Moving one user's factor changes her scores in every domain.
     before = {d: np.asarray(model.score(d, users, items)) for d in model.domains}
     model.user_factors.embeddings.assign(model.user_factors.embeddings + 0.5)
@@ -77,10 +69,7 @@ def test_auxiliary_weight_scales_the_source_loss_exactly(loss_type):
             "target": tf.constant([[1.0, 0.5], [-0.3, 0.2]]),
         }
     else:
-        x = {
-            d: {keys.USER_ID: tf.constant([0, 1]), keys.ITEM_ID: tf.constant([1, 2])}
-            for d in split.domain_names
-        }
+        x = {d: {keys.USER_ID: tf.constant([0, 1]), keys.ITEM_ID: tf.constant([1, 2])} for d in split.domain_names}
         y = {"source": tf.constant([1.0, 0.0]), "target": tf.constant([0.0, 1.0])}
         y_pred = {"source": tf.constant([0.3, 0.8]), "target": tf.constant([1.2, -0.4])}
 
@@ -97,9 +86,7 @@ def test_auxiliary_weight_scales_the_source_loss_exactly(loss_type):
 
     target_only, full = loss(0.0), loss(1.0)
     assert full > target_only > 0
-    assert loss(0.3) == pytest.approx(
-        target_only + 0.3 * (full - target_only), rel=1e-6
-    )
+    assert loss(0.3) == pytest.approx(target_only + 0.3 * (full - target_only), rel=1e-6)
 
 
 def test_domain_weights_override_auxiliary_weight():

@@ -107,7 +107,9 @@ def test_alpha_zero_gives_exactly_the_single_domain_network():
     model = _model(transfer_rate=0.0)
     users, items = tf.constant([0, 5, 9]), tf.constant([1, 2, 3])
     for domain in model.domains:
-        np.testing.assert_array_equal(np.asarray(model.score(domain, users, items)), _within(model, domain, users, items))
+        np.testing.assert_array_equal(
+            np.asarray(model.score(domain, users, items)), _within(model, domain, users, items)
+        )
 
 
 def test_single_domain_users_get_alpha_zero_and_others_eq_2():

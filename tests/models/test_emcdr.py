@@ -10,9 +10,7 @@ from tfcdr.models.emcdr import EMCDR
 
 def _model(protocol="cold-start", **kwargs):
     split = tiny_split(protocol)
-    return EMCDR(
-        split.domain_names, split.num_users, split.num_items, embedding_dim=8, **kwargs
-    ), split
+    return EMCDR(split.domain_names, split.num_users, split.num_items, embedding_dim=8, **kwargs), split
 
 
 @pytest.mark.parametrize("mapping", ["mlp", "linear"])
@@ -26,9 +24,7 @@ def test_saving_keeps_the_training_users(tmp_path):
     model, split = _model()
     model.set_training_users(split)
     reloaded = run_model_saving_test(model, tmp_path)
-    np.testing.assert_array_equal(
-        reloaded.training_users.numpy(), model.training_users.numpy()
-    )
+    np.testing.assert_array_equal(reloaded.training_users.numpy(), model.training_users.numpy())
 
 
 def test_training_batches_mark_exactly_the_training_users():
@@ -54,22 +50,13 @@ def test_cold_users_are_scored_through_the_mapping_and_warm_users_are_not():
     marks[1, cold] = 0.0
     model.training_users.assign(marks)
     items = np.arange(10)
-    before = {
-        u: np.asarray(model.score("target", np.full(10, u), items))
-        for u in (cold, warm)
-    }
+    before = {u: np.asarray(model.score("target", np.full(10, u), items)) for u in (cold, warm)}
     source_before = np.asarray(model.score("source", np.full(10, cold), items))
     _perturb_mapping(model)
-    assert not np.allclose(
-        model.score("target", np.full(10, cold), items), before[cold]
-    )
-    np.testing.assert_array_equal(
-        model.score("target", np.full(10, warm), items), before[warm]
-    )
+    assert not np.allclose(model.score("target", np.full(10, cold), items), before[cold])
+    np.testing.assert_array_equal(model.score("target", np.full(10, warm), items), before[warm])
     # Nothing maps into the source unless bidirectional.
-    np.testing.assert_array_equal(
-        model.score("source", np.full(10, cold), items), source_before
-    )
+    np.testing.assert_array_equal(model.score("source", np.full(10, cold), items), source_before)
 
 
 def test_map_all_users_maps_warm_users_too():
@@ -85,9 +72,7 @@ def test_mapping_loss_trains_only_the_mapping_and_fits_a_linear_map():
     keras.utils.set_random_seed(0)
     model, _ = _model("loo-sampled", mapping="linear", l2=0.0)
     model.training_users.assign(np.ones((2, model.num_users), np.float32))
-    source = (
-        np.random.default_rng(0).normal(size=(model.num_users, 8)).astype(np.float32)
-    )
+    source = np.random.default_rng(0).normal(size=(model.num_users, 8)).astype(np.float32)
     true_map = np.random.default_rng(1).normal(size=(8, 8)).astype(np.float32) / 3
     model.user_factors["source"].embeddings.assign(source)
     model.user_factors["target"].embeddings.assign(source @ true_map)
@@ -104,9 +89,7 @@ def test_mapping_loss_trains_only_the_mapping_and_fits_a_linear_map():
     def step():
         with tf.GradientTape() as tape:
             loss = model.mapping_loss(users)
-        optimizer.apply_gradients(
-            zip(tape.gradient(loss, mapping_weights), mapping_weights, strict=True)
-        )
+        optimizer.apply_gradients(zip(tape.gradient(loss, mapping_weights), mapping_weights, strict=True))
         return loss
 
     for _ in range(200):
@@ -142,9 +125,7 @@ def test_compute_loss_adds_the_weighted_mapping_loss():
     base = float(model.compute_loss(x=x, y_pred=model(x)))
     total = float(weighted.compute_loss(x=x, y_pred=weighted(x)))
     users = tf.constant([0, 1, 2, 0, 1, 2])
-    assert total == pytest.approx(
-        base + 2.0 * float(weighted.mapping_loss(users)), rel=1e-5
-    )
+    assert total == pytest.approx(base + 2.0 * float(weighted.mapping_loss(users)), rel=1e-5)
 
 
 def test_mse_variant_trains_on_ratings_with_the_squared_error():
@@ -152,7 +133,9 @@ def test_mse_variant_trains_on_ratings_with_the_squared_error():
     trained = EMCDR(split.domain_names, split.num_users, split.num_items, embedding_dim=8, loss_type="mse")
     assert trained.input_kind == "rating"
     run_model_test(trained, split)
-    model = EMCDR(split.domain_names, split.num_users, split.num_items, embedding_dim=8, loss_type="mse", mapping_weight=0.0)
+    model = EMCDR(
+        split.domain_names, split.num_users, split.num_items, embedding_dim=8, loss_type="mse", mapping_weight=0.0
+    )
     x = {d: {keys.USER_ID: tf.constant([0, 1, 2]), keys.ITEM_ID: tf.constant([1, 2, 3])} for d in model.domains}
     y = {d: tf.constant([0.2, 0.5, 1.0]) for d in model.domains}
     predictions = model(x)

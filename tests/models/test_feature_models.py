@@ -1,6 +1,5 @@
 """Models that read features get their widths from build_model and their tables in prepare."""
 
-
 import numpy as np
 import pytest
 

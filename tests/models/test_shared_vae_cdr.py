@@ -15,9 +15,7 @@ def _model(split=None, preset="sharedvae", **kwargs):
     options = {**PRESETS[preset], **TINY, "seed": 0, **kwargs}
     if options.get("auxiliary_dim", 0) is None:
         options.update(auxiliary_dim=5, auxiliary_units=[6])
-    model = SharedVAECDR(
-        split.domain_names, split.num_users, split.num_items, **options
-    )
+    model = SharedVAECDR(split.domain_names, split.num_users, split.num_items, **options)
     if model.user_features is not None:
         model.set_user_features(np.random.default_rng(0).random((split.num_users, 5)))
     model.prepare(split)
@@ -25,9 +23,7 @@ def _model(split=None, preset="sharedvae", **kwargs):
 
 
 def _batch(split, batch_size=32):
-    (x,) = next(
-        iter(pipelines.user_vectors(split, batch_size=batch_size, shuffle=False))
-    )
+    (x,) = next(iter(pipelines.user_vectors(split, batch_size=batch_size, shuffle=False)))
     return x
 
 
@@ -41,14 +37,10 @@ def test_saving_restores_scores_history_and_auxiliary_features(tmp_path):
     # The auxiliary model holds every kind of state: both histories and the features.
     model = _model(preset="sharedvae-aux")
     reloaded = run_model_saving_test(model, tmp_path)
-    np.testing.assert_array_equal(
-        np.asarray(reloaded.user_features), np.asarray(model.user_features)
-    )
+    np.testing.assert_array_equal(np.asarray(reloaded.user_features), np.asarray(model.user_features))
     users = tf.range(20)
     for d in model.domains:
-        np.testing.assert_array_equal(
-            np.asarray(reloaded.user_history[d]), np.asarray(model.user_history[d])
-        )
+        np.testing.assert_array_equal(np.asarray(reloaded.user_history[d]), np.asarray(model.user_history[d]))
         np.testing.assert_allclose(
             np.asarray(reloaded.score_all_items(d, users)),
             np.asarray(model.score_all_items(d, users)),
@@ -82,18 +74,14 @@ def _set_row(weight, user, values):
 def test_transfer_is_asymmetric_in_scores():
     model = _model()
     users = tf.constant([4], tf.int32)
-    source, target = (
-        np.asarray(model.score_all_items(d, users)) for d in ("source", "target")
-    )
+    source, target = (np.asarray(model.score_all_items(d, users)) for d in ("source", "target"))
     # New target history: the source scores cannot move, the target ones do.
     _set_row(
         model.user_history["target"],
         4,
         1.0 - np.asarray(model.user_history["target"])[4],
     )
-    np.testing.assert_array_equal(
-        np.asarray(model.score_all_items("source", users)), source
-    )
+    np.testing.assert_array_equal(np.asarray(model.score_all_items("source", users)), source)
     moved_target = np.asarray(model.score_all_items("target", users))
     assert not np.allclose(moved_target, target)
     # New source history moves the target scores too (eq. 6).
@@ -102,9 +90,7 @@ def test_transfer_is_asymmetric_in_scores():
         4,
         1.0 - np.asarray(model.user_history["source"])[4],
     )
-    assert not np.allclose(
-        np.asarray(model.score_all_items("target", users)), moved_target
-    )
+    assert not np.allclose(np.asarray(model.score_all_items("target", users)), moved_target)
 
 
 def _same_weights(a, b):
@@ -115,9 +101,7 @@ def _same_weights(a, b):
 def test_nonzero_weight_scales_the_loss_of_nonzero_entries_by_one_plus_beta():
     split = tiny_split()
     plain = _model(split, nonzero_weight=0.0, kl_weight=0.0, mmd_weight=0.0, l2=0.0)
-    weighted = _same_weights(
-        plain, _model(split, nonzero_weight=4.0, kl_weight=0.0, mmd_weight=0.0, l2=0.0)
-    )
+    weighted = _same_weights(plain, _model(split, nonzero_weight=4.0, kl_weight=0.0, mmd_weight=0.0, l2=0.0))
     x = _batch(split)
     y_pred = plain(x, training=False)
     expected_gap = 0.0
@@ -134,9 +118,7 @@ def test_nonzero_weight_scales_the_loss_of_nonzero_entries_by_one_plus_beta():
             zero_part + 5.0 * (-(vectors * np.log(p))).sum(axis=1),
             rtol=1e-4,
         )
-    gap = float(weighted.compute_loss(x=x, y_pred=y_pred)) - float(
-        plain.compute_loss(x=x, y_pred=y_pred)
-    )
+    gap = float(weighted.compute_loss(x=x, y_pred=y_pred)) - float(plain.compute_loss(x=x, y_pred=y_pred))
     assert gap == pytest.approx(expected_gap, rel=1e-4)
 
 
@@ -147,17 +129,10 @@ def test_mmd0_has_no_mmd_term():
     x = _batch(split)
     y_pred = full(x, training=True)
     latents = y_pred["latents"]
-    present = [
-        tf.cast(tf.reduce_any(x[d] > 0, axis=1), tf.float32)
-        for d in ("source", "target")
-    ]
-    mmd = float(
-        full.mmd((latents["source_z"], latents["target_z"]), sample_weights=present)
-    )
+    present = [tf.cast(tf.reduce_any(x[d] > 0, axis=1), tf.float32) for d in ("source", "target")]
+    mmd = float(full.mmd((latents["source_z"], latents["target_z"]), sample_weights=present))
     assert mmd > 0 and ablated.mmd_weight == 0.0
-    gap = float(full.compute_loss(x=x, y_pred=y_pred)) - float(
-        ablated.compute_loss(x=x, y_pred=y_pred)
-    )
+    gap = float(full.compute_loss(x=x, y_pred=y_pred)) - float(ablated.compute_loss(x=x, y_pred=y_pred))
     assert gap == pytest.approx(full.mmd_weight * mmd, rel=1e-3, abs=1e-5)
     assert "mmd_loss" not in [m.name for m in ablated.metrics]
 
@@ -166,18 +141,12 @@ def test_users_absent_from_a_domain_are_not_reconstructed_there():
     split = tiny_split()
     model = _model(split, kl_weight=0.0, mmd_weight=0.0, l2=0.0)
     x = dict(_batch(split))
-    x["target"] = tf.tensor_scatter_nd_update(
-        x["target"], [[0]], tf.zeros((1, split.num_items["target"]))
-    )
+    x["target"] = tf.tensor_scatter_nd_update(x["target"], [[0]], tf.zeros((1, split.num_items["target"])))
     y_pred = model(x, training=False)
     before = float(model.compute_loss(x=x, y_pred=y_pred))
-    moved = tf.tensor_scatter_nd_add(
-        y_pred["logits"]["target"], [[0]], tf.fill((1, split.num_items["target"]), 3.0)
-    )
+    moved = tf.tensor_scatter_nd_add(y_pred["logits"]["target"], [[0]], tf.fill((1, split.num_items["target"]), 3.0))
     y_pred["logits"]["target"] = moved
-    assert float(model.compute_loss(x=x, y_pred=y_pred)) == pytest.approx(
-        before, rel=1e-6
-    )
+    assert float(model.compute_loss(x=x, y_pred=y_pred)) == pytest.approx(before, rel=1e-6)
 
 
 def test_cold_start_model_scores_target_from_source_data_only():
@@ -191,9 +160,7 @@ def test_cold_start_model_scores_target_from_source_data_only():
     assert np.all(np.isfinite(scores))
     # Target data never enters the prediction ...
     _set_row(model.user_history["target"], cold, 1.0)
-    np.testing.assert_array_equal(
-        np.asarray(model.score_all_items("target", users)), scores
-    )
+    np.testing.assert_array_equal(np.asarray(model.score_all_items("target", users)), scores)
     # ... source data does.
     _set_row(
         model.user_history["source"],
@@ -206,20 +173,14 @@ def test_cold_start_model_scores_target_from_source_data_only():
 def test_cold_start_loss_has_the_mapping_term():
     split = tiny_split()
     model = _model(split, preset="sharedvae-coldstart", mapping_weight=0.0)
-    mapped = _same_weights(
-        model, _model(split, preset="sharedvae-coldstart", mapping_weight=2.0)
-    )
+    mapped = _same_weights(model, _model(split, preset="sharedvae-coldstart", mapping_weight=2.0))
     x = _batch(split)
     y_pred = model(x, training=False)
     latents = y_pred["latents"]
     present = tf.cast(tf.reduce_any(x["target"] > 0, axis=1), tf.float32)
-    distance = tf.reduce_sum(
-        tf.square(latents["mapped_z"] - latents["target_z"]), axis=1
-    )
+    distance = tf.reduce_sum(tf.square(latents["mapped_z"] - latents["target_z"]), axis=1)
     expected = 2.0 * float(tf.reduce_sum(distance * present) / tf.reduce_sum(present))
-    gap = float(mapped.compute_loss(x=x, y_pred=y_pred)) - float(
-        model.compute_loss(x=x, y_pred=y_pred)
-    )
+    gap = float(mapped.compute_loss(x=x, y_pred=y_pred)) - float(model.compute_loss(x=x, y_pred=y_pred))
     assert gap == pytest.approx(expected, rel=1e-4)
 
 
@@ -230,9 +191,7 @@ def test_auxiliary_features_change_scores_and_must_be_set():
     before = np.asarray(model.score_all_items("target", users))
     model.set_user_features(np.asarray(model.user_features) + 1.0)
     assert not np.allclose(np.asarray(model.score_all_items("target", users)), before)
-    fresh = SharedVAECDR(
-        split.domain_names, split.num_users, split.num_items, auxiliary_dim=5, **TINY
-    )
+    fresh = SharedVAECDR(split.domain_names, split.num_users, split.num_items, auxiliary_dim=5, **TINY)
     with pytest.raises(DataError, match="set_user_features"):
         fresh.prepare(split)
     with pytest.raises(DataError, match="expects"):

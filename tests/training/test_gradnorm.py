@@ -25,9 +25,7 @@ class TwoTasks(GradNormModel):
         return {n: ops.squeeze(self.heads[n](hidden), -1) for n in NAMES}
 
     def domain_losses(self, x, y, y_pred, training=True):
-        return {
-            n: (self.scale if n == "a" else 1.0) * ops.mean(ops.square(y[n] - y_pred[n])) for n in NAMES
-        }
+        return {n: (self.scale if n == "a" else 1.0) * ops.mean(ops.square(y[n] - y_pred[n])) for n in NAMES}
 
 
 def _data():

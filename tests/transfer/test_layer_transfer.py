@@ -53,7 +53,9 @@ def test_copies_are_not_shared_variables(source_model, target_split):
 def test_mismatched_architecture_is_a_clear_error(source_model, target_split):
     with pytest.raises(DataError, match="hidden_units"):
         build_target_model(source_model, target_split, "config-1", hidden_units=(16, 8, 4, 4))
-    other = NCFMLP(["target"], target_split.num_users, target_split.num_items, embedding_dim=8, hidden_units=(8, 8, 4, 4))
+    other = NCFMLP(
+        ["target"], target_split.num_users, target_split.num_items, embedding_dim=8, hidden_units=(8, 8, 4, 4)
+    )
     from tfcdr.transfer import transfer_layers
 
     with pytest.raises(DataError, match="fc_1"):

@@ -11,6 +11,7 @@ def main(argv):
     """`tfcdr transfer ...`, as the trainer script runs it."""
     return cli_main(["transfer", *argv])
 
+
 OPTIONS = json.dumps(
     {"synthetic": {"num_domains": 2, "num_users": 120, "num_items": 120, "interactions_per_user": [10, 6]}}
 )
@@ -66,6 +67,20 @@ def test_building_the_command_line_does_not_import_tensorflow():
 
 
 def test_bad_configuration_fails_before_any_training(tmp_path, capsys):
-    assert main(["--sources", "synthetic:source", "--targets", "synthetic:target", "--configs", "config-9", "--output", str(tmp_path)]) == 2
+    assert (
+        main(
+            [
+                "--sources",
+                "synthetic:source",
+                "--targets",
+                "synthetic:target",
+                "--configs",
+                "config-9",
+                "--output",
+                str(tmp_path),
+            ]
+        )
+        == 2
+    )
     assert "config-9" in capsys.readouterr().err
     assert not (tmp_path / "runs.jsonl").exists()

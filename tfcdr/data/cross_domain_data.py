@@ -116,9 +116,7 @@ class CrossDomainData:
         for domain_name, frame in frames.items():
             missing = {"user", "item"} - set(frame.columns)
             if missing:
-                raise DataError(
-                    f"domain {domain_name!r} of {name!r} lacks columns {sorted(missing)}"
-                )
+                raise DataError(f"domain {domain_name!r} of {name!r} lacks columns {sorted(missing)}")
             if len(frame) == 0:
                 raise DataError(f"domain {domain_name!r} of {name!r} has no interactions")
             frame = frame.copy()
@@ -135,8 +133,7 @@ class CrossDomainData:
             frame = frame.drop_duplicates(["user", "item"], keep="last")
             if len(frame) < before:
                 note = (
-                    f"{domain_name}: merged {before - len(frame)} repeated (user, item) "
-                    "rows, keeping the last rating"
+                    f"{domain_name}: merged {before - len(frame)} repeated (user, item) rows, keeping the last rating"
                 )
                 notes.append(note)
                 logger.info(note)
@@ -197,10 +194,7 @@ class CrossDomainData:
     def domain(self, name):
         """The `Domain` called `name`; a clear error for unknown names."""
         if name not in self.domains:
-            raise DataError(
-                f"unknown domain {name!r} in dataset {self.name!r}; "
-                f"its domains are {self.domain_names}"
-            )
+            raise DataError(f"unknown domain {name!r} in dataset {self.name!r}; its domains are {self.domain_names}")
         return self.domains[name]
 
     def overlapping_users(self, names=None):

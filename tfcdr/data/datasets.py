@@ -138,8 +138,7 @@ def load_dataset(name_or_path, data_dir=None, **options):
     if path.exists():
         return _load_path(path, **options)
     raise DataError(
-        f"{key!r} is neither a known dataset nor an existing file or folder; "
-        f"known datasets: {', '.join(DATASETS)}",
+        f"{key!r} is neither a known dataset nor an existing file or folder; known datasets: {', '.join(DATASETS)}",
         value=key,
     )
 
@@ -164,25 +163,16 @@ def _load_path(
     if path.is_dir():
         frames = readers.read_domain_files(path, sep=sep, encoding=encoding)
     elif domain in _header_fields(path, encoding):
-        table = readers.read_domain_table(
-            path, sep, user, item, rating, timestamp, domain, encoding=encoding
-        )
-        frames = {
-            str(label): group.drop(columns="domain")
-            for label, group in table.groupby("domain", sort=False)
-        }
+        table = readers.read_domain_table(path, sep, user, item, rating, timestamp, domain, encoding=encoding)
+        frames = {str(label): group.drop(columns="domain") for label, group in table.groupby("domain", sort=False)}
     else:
         domain_name = readers.domain_of_file(path) or path.name.split(".")[0]
-        frames = {
-            domain_name: readers.read_interactions(path, sep=sep, encoding=encoding)
-        }
+        frames = {domain_name: readers.read_interactions(path, sep=sep, encoding=encoding)}
     if implicit is None:
         # A file without ratings holds clicks: every interaction is positive.
         implicit = {label: "rating" not in frame for label, frame in frames.items()}
     name = name or path.name.split(".")[0]
-    return CrossDomainData.from_frames(
-        name, frames, implicit=implicit, positive_threshold=positive_threshold
-    )
+    return CrossDomainData.from_frames(name, frames, implicit=implicit, positive_threshold=positive_threshold)
 
 
 def _header_fields(path, encoding):
@@ -217,29 +207,19 @@ def _ml1m_files(data_dir, notes):
         f"999,960 of the official 1,000,209, see PROVENANCE.md); "
         f"{int(ratings['timestamp'].isna().sum()):,} have no timestamp (users >= 3000)",
     )
-    movies = readers.read_delimited(
-        folder / "movies.dat", ("item", "title", "genres"), sep="::", encoding="latin-1"
-    )
+    movies = readers.read_delimited(folder / "movies.dat", ("item", "title", "genres"), sep="::", encoding="latin-1")
     movies["year"] = _year_of(movies["title"])
-    users = readers.read_delimited(
-        folder / "users.dat", ("user", "gender", "age", "occupation", "zip"), sep="::"
-    )
+    users = readers.read_delimited(folder / "users.dat", ("user", "gender", "age", "occupation", "zip"), sep="::")
     return ratings, movies[["item", "genres", "year"]], _user_features(users)
 
 
 def _ml100k_files(data_dir, notes):
     """ML-100K ratings, movies and user features in the same columns as ML-1M."""
     folder = pathlib.Path(data_dir) / "movielens-100k"
-    ratings = readers.read_delimited(
-        folder / "u.data", ("user", "item", "rating", "timestamp"), sep="\t"
-    )
+    ratings = readers.read_delimited(folder / "u.data", ("user", "item", "rating", "timestamp"), sep="\t")
     _note(notes, f"movielens-100k: {len(ratings):,} ratings read from u.data")
-    genre_table = readers.read_delimited(
-        folder / "u.genre", ("genre", "flag_index"), sep="|"
-    )
-    genre_names = list(
-        genre_table.sort_values("flag_index", key=lambda s: s.astype(int))["genre"]
-    )
+    genre_table = readers.read_delimited(folder / "u.genre", ("genre", "flag_index"), sep="|")
+    genre_names = list(genre_table.sort_values("flag_index", key=lambda s: s.astype(int))["genre"])
     movies = readers.read_delimited(
         folder / "u.item",
         (
@@ -260,17 +240,13 @@ def _ml100k_files(data_dir, notes):
         joined = joined + np.where(flags[:, position], genre + "|", "")
     movies["genres"] = joined.str.rstrip("|").astype(str)
     movies["year"] = _year_of(movies["title"])
-    users = readers.read_delimited(
-        folder / "u.user", ("user", "age", "gender", "occupation", "zip"), sep="|"
-    )
+    users = readers.read_delimited(folder / "u.user", ("user", "age", "gender", "occupation", "zip"), sep="|")
     return ratings, movies[["item", "genres", "year"]], _user_features(users)
 
 
 def _year_of(titles):
     """Release year from a title such as "Toy Story (1995)" (NA if absent)."""
-    return pd.to_numeric(
-        titles.str.extract(r"\((\d{4})\)\s*$")[0], errors="coerce"
-    ).astype("Int64")
+    return pd.to_numeric(titles.str.extract(r"\((\d{4})\)\s*$")[0], errors="coerce").astype("Int64")
 
 
 def _user_features(users):
@@ -280,9 +256,7 @@ def _user_features(users):
     features["age"] = table["age"].astype(np.int64)
     # ML-1M codes occupations as integers, ML-100K names them.
     occupation = pd.to_numeric(table["occupation"], errors="coerce")
-    features["occupation"] = (
-        occupation.astype("Int64") if occupation.notna().all() else table["occupation"]
-    )
+    features["occupation"] = occupation.astype("Int64") if occupation.notna().all() else table["occupation"]
     features["zip_prefix"] = table["zip"].str[:1]
     return features
 
@@ -309,15 +283,10 @@ def _genre_pair(name, ratings, movies, user_features, notes, reference=None):
         "action": ratings[source_of & ~target_of],
         "target": ratings[target_of & ~source_of],
     }
-    positive_users = [
-        frame.loc[frame["rating"] >= MOVIELENS_POSITIVE, "user"].unique()
-        for frame in frames.values()
-    ]
+    positive_users = [frame.loc[frame["rating"] >= MOVIELENS_POSITIVE, "user"].unique() for frame in frames.values()]
     keep = np.intersect1d(*positive_users)
     all_users = pd.concat(frames.values())["user"].nunique()
-    dropped = {
-        label: int((~frame["user"].isin(keep)).sum()) for label, frame in frames.items()
-    }
+    dropped = {label: int((~frame["user"].isin(keep)).sum()) for label, frame in frames.items()}
     _note(
         notes,
         f"{name}: kept {len(keep):,} of {all_users:,} users, those with a rating >= "
@@ -339,27 +308,19 @@ def _genre_pair(name, ratings, movies, user_features, notes, reference=None):
 
 def _genre_groups(name, ratings, movies, user_features, notes):
     """One domain per genre group of each movie's first listed genre."""
-    group_of_genre = {
-        genre: group for group, genres in GENRE_GROUPS.items() for genre in genres
-    }
+    group_of_genre = {genre: group for group, genres in GENRE_GROUPS.items() for genre in genres}
     first = movies.set_index("item")["genres"].str.split("|").str[0]
     group = ratings["item"].map(first.map(group_of_genre))
     unmapped = group.isna()
     if unmapped.any():
-        left_out = sorted(
-            set(ratings.loc[unmapped, "item"].map(first).fillna("<not in movie list>"))
-        )
+        left_out = sorted(set(ratings.loc[unmapped, "item"].map(first).fillna("<not in movie list>")))
         _drop_note(
             notes,
             name,
             unmapped,
             f"ratings of movies whose first genre is in no group {left_out}",
         )
-    frames = {
-        label: ratings[group == label]
-        for label in GENRE_GROUPS
-        if (group == label).any()
-    }
+    frames = {label: ratings[group == label] for label in GENRE_GROUPS if (group == label).any()}
     _note(
         notes,
         f"{name}: domains by first listed genre, groups {dict(GENRE_GROUPS)}; "
@@ -437,9 +398,7 @@ def _read_pairs(path, columns, notes):
     return frame[["user", "item"]]
 
 
-def _shipped_split_data(
-    name, domains, parts, columns, data_dir, folder_name, description
-):
+def _shipped_split_data(name, domains, parts, columns, data_dir, folder_name, description):
     """CrossDomainData of implicit domains plus the split shipped with them.
 
     `domains` maps domain -> folder; `parts` maps split part -> file name,
@@ -448,16 +407,10 @@ def _shipped_split_data(
     notes = []
     root = pathlib.Path(data_dir) / folder_name
     pieces = {
-        label: {
-            part: _read_pairs(root / folder / file, columns, notes)
-            for part, file in parts.items()
-        }
+        label: {part: _read_pairs(root / folder / file, columns, notes) for part, file in parts.items()}
         for label, folder in domains.items()
     }
-    frames = {
-        label: pd.concat(list(split.values()), ignore_index=True)
-        for label, split in pieces.items()
-    }
+    frames = {label: pd.concat(list(split.values()), ignore_index=True) for label, split in pieces.items()}
     _note(
         notes,
         f"{name}: interactions = {' + '.join(parts.values())} of each domain; the shipped "
@@ -481,12 +434,8 @@ def _index_split(data, pieces):
                 frame = pd.DataFrame({"user": [], "item": []})
             split[label][part] = pd.DataFrame(
                 {
-                    "user": users.get_indexer(frame["user"].astype(str)).astype(
-                        np.int64
-                    ),
-                    "item": items.get_indexer(frame["item"].astype(str)).astype(
-                        np.int64
-                    ),
+                    "user": users.get_indexer(frame["user"].astype(str)).astype(np.int64),
+                    "item": items.get_indexer(frame["item"].astype(str)).astype(np.int64),
                 }
             )
     return split
@@ -525,11 +474,7 @@ def _cdrib_cloth_sport(data_dir):
 
 
 def _amazon_musical_instruments(data_dir):
-    path = (
-        pathlib.Path(data_dir)
-        / "amazon-musical-instruments-5core"
-        / "Musical_Instruments.zip"
-    )
+    path = pathlib.Path(data_dir) / "amazon-musical-instruments-5core" / "Musical_Instruments.zip"
     reviews = readers.read_amazon_reviews(path, text=True)
     texts = reviews.groupby("user", sort=False)["review_text"].agg("\n".join)
     notes = [
@@ -568,21 +513,13 @@ def _candidate_dirs():
 
 def _data_dir(data_dir):
     """The data folder to read recipes from, or a DataError saying where we looked."""
-    how = (
-        "set it with --data-dir (Python: data_dir=) or the "
-        f"{DATA_DIR_VARIABLE} environment variable"
-    )
+    how = f"set it with --data-dir (Python: data_dir=) or the {DATA_DIR_VARIABLE} environment variable"
     if data_dir is None:
         data_dir = default_data_dir()
         if data_dir is None:
             looked = ", ".join(str(p) for p in _candidate_dirs())
-            raise DataError(
-                f"no data folder found: ${DATA_DIR_VARIABLE} is not set and none of "
-                f"{looked} exists; {how}"
-            )
-        source = (
-            f"${DATA_DIR_VARIABLE}" if os.environ.get(DATA_DIR_VARIABLE) else "default"
-        )
+            raise DataError(f"no data folder found: ${DATA_DIR_VARIABLE} is not set and none of {looked} exists; {how}")
+        source = f"${DATA_DIR_VARIABLE}" if os.environ.get(DATA_DIR_VARIABLE) else "default"
     else:
         source = "given"
     data_dir = pathlib.Path(data_dir).expanduser()
@@ -604,15 +541,10 @@ DATASETS = {
     ),
     "ml1m-multi": Recipe(
         _ml1m_multi,
-        f"MovieLens-1M, one domain per first-genre group ({len(GENRE_GROUPS)} domains, "
-        "partial overlap), explicit 1-5",
+        f"MovieLens-1M, one domain per first-genre group ({len(GENRE_GROUPS)} domains, partial overlap), explicit 1-5",
     ),
-    "ml100k-genre": Recipe(
-        _ml100k_genre, "MovieLens-100K with the ml1m-genre recipe: action -> target"
-    ),
-    "ml100k-multi": Recipe(
-        _ml100k_multi, "MovieLens-100K with the ml1m-multi recipe (first-genre groups)"
-    ),
+    "ml100k-genre": Recipe(_ml100k_genre, "MovieLens-100K with the ml1m-genre recipe: action -> target"),
+    "ml100k-multi": Recipe(_ml100k_multi, "MovieLens-100K with the ml1m-multi recipe (first-genre groups)"),
     "douban-book-music": Recipe(
         _douban_book_music,
         "Douban book -> music, explicit 1-5, shared user ids (GA-DTCDR)",

@@ -79,9 +79,7 @@ class FeatureTables:
         """Plain model arguments: feature widths, 0 where there are none."""
         return {
             "user_feature_dim": 0 if self.users is None else self.users.dim,
-            "item_feature_dims": [
-                0 if self.items.get(d) is None else self.items[d].dim for d in domains
-            ],
+            "item_feature_dims": [0 if self.items.get(d) is None else self.items[d].dim for d in domains],
         }
 
 

@@ -97,18 +97,13 @@ def read_delimited(path, columns, sep=",", header=False, optional=(), encoding="
             rating/timestamp that is not a finite number.
     """
     path = _existing_file(path)
-    columns = (
-        dict(columns)
-        if isinstance(columns, collections.abc.Mapping)
-        else {c: c for c in columns}
-    )
+    columns = dict(columns) if isinstance(columns, collections.abc.Mapping) else {c: c for c in columns}
     text = _read_text(path, encoding)
     shown_sep = sep
     if len(sep) > 1:
         if _STAND_IN in text:
             raise DataError(
-                f"contains the control character \\x1f, which the reader for "
-                f"separator {sep!r} reserves",
+                f"contains the control character \\x1f, which the reader for separator {sep!r} reserves",
                 path,
             )
         text = text.replace(sep, _STAND_IN)
@@ -131,9 +126,7 @@ def read_delimited(path, columns, sep=",", header=False, optional=(), encoding="
                 sep=sep,
                 header=0 if header else None,
                 names=None if header else list(columns),
-                dtype=collections.defaultdict(
-                    lambda: object, dict.fromkeys(numeric, np.float64) if typed else {}
-                ),
+                dtype=collections.defaultdict(lambda: object, dict.fromkeys(numeric, np.float64) if typed else {}),
                 keep_default_na=False,
                 na_values=dict.fromkeys(numeric, [""]) if typed else None,
                 index_col=False,
@@ -147,9 +140,7 @@ def read_delimited(path, columns, sep=",", header=False, optional=(), encoding="
             raise
         except ValueError:  # a cell that is not a number
             frame = None
-        if frame is None or not all(
-            _all_finite(frame[name], columns[name]) for name in numeric if name in frame
-        ):
+        if frame is None or not all(_all_finite(frame[name], columns[name]) for name in numeric if name in frame):
             frame = parse(typed=False)
     except pd.errors.EmptyDataError:
         raise DataError("the file has no data rows", path) from None
@@ -163,8 +154,7 @@ def read_delimited(path, columns, sep=",", header=False, optional=(), encoding="
         required = [name for name in absent if name not in optional]
         if required:
             raise DataError(
-                f"the header lacks column(s) {required}; the file has columns "
-                f"{list(frame.columns)}",
+                f"the header lacks column(s) {required}; the file has columns {list(frame.columns)}",
                 path,
                 line=1,
                 value=required[0],
@@ -358,10 +348,7 @@ def read_domain_files(source, sep=None, encoding="utf-8"):
             )
         if skipped:
             logger.info("%s: skipped files that name no domain: %s", folder, skipped)
-    return {
-        name: read_interactions(path, sep=sep, encoding=encoding)
-        for name, path in paths.items()
-    }
+    return {name: read_interactions(path, sep=sep, encoding=encoding) for name, path in paths.items()}
 
 
 def read_amazon_ratings(path):
@@ -420,11 +407,7 @@ def read_amazon_reviews(path, text=False, encoding="utf-8"):
     table["rating"] = table["rating"].where(table["rating"].notna(), "")
     table["timestamp"] = table["timestamp"].where(table["timestamp"].notna(), "")
     if text:
-        review = (
-            frame["reviewText"]
-            if "reviewText" in frame.columns
-            else pd.Series("", index=frame.index)
-        )
+        review = frame["reviewText"] if "reviewText" in frame.columns else pd.Series("", index=frame.index)
         table["review_text"] = review.where(review.notna(), "").astype(str)
     return _validated(table, where, lambda: _json_record_lines(content))
 
@@ -500,9 +483,7 @@ def _record_lines(path, text, sep, shown_sep, quoting, header, width):
     `width` (the header's, when `width` is None and there is a header).
     """
     lines = text.split("\n")
-    reader = csv.reader(
-        (line.rstrip("\r") for line in lines), delimiter=sep, quoting=quoting
-    )
+    reader = csv.reader((line.rstrip("\r") for line in lines), delimiter=sep, quoting=quoting)
     numbers = []
     previous = 0
     seen_header = not header
@@ -531,9 +512,7 @@ def _header_width(text, sep, quoting):
     """Number of fields on the first non-blank line (the header)."""
     for line in io.StringIO(text):  # lazily: stops at the header
         if line.strip():
-            return len(
-                next(csv.reader([line.rstrip("\r\n")], delimiter=sep, quoting=quoting))
-            )
+            return len(next(csv.reader([line.rstrip("\r\n")], delimiter=sep, quoting=quoting)))
     return 0
 
 
@@ -559,17 +538,12 @@ def _read_text(path, encoding):
 
 def _decode(raw, path, encoding):
     # "utf-8-sig" also drops a byte-order mark some editors write.
-    codec = (
-        "utf-8-sig"
-        if encoding.lower().replace("_", "-") in ("utf-8", "utf8")
-        else encoding
-    )
+    codec = "utf-8-sig" if encoding.lower().replace("_", "-") in ("utf-8", "utf8") else encoding
     try:
         return raw.decode(codec)
     except UnicodeDecodeError as error:
         raise DataError(
-            f"cannot decode the text as {encoding}; pass the file's encoding "
-            "(e.g. encoding='latin-1')",
+            f"cannot decode the text as {encoding}; pass the file's encoding (e.g. encoding='latin-1')",
             path,
             line=raw.count(b"\n", 0, error.start) + 1,
             value=raw[error.start : error.end],
@@ -614,11 +588,7 @@ def _json_text(path, encoding):
         return path, _read_text(path, encoding)
     try:
         with zipfile.ZipFile(path) as archive:
-            members = [
-                m
-                for m in archive.namelist()
-                if m.lower().endswith((".json", ".json.gz"))
-            ]
+            members = [m for m in archive.namelist() if m.lower().endswith((".json", ".json.gz"))]
             if len(members) != 1:
                 raise DataError(
                     f"expected one .json member in the zip, found {archive.namelist()}",
@@ -642,13 +612,9 @@ def _locate_bad_json(where, content):
         try:
             record = json.loads(line)
         except json.JSONDecodeError as error:
-            raise DataError(
-                f"not valid JSON ({error.msg})", where, line=number, value=line[:200]
-            ) from None
+            raise DataError(f"not valid JSON ({error.msg})", where, line=number, value=line[:200]) from None
         if not isinstance(record, dict):
-            raise DataError(
-                "expected a JSON object per line", where, line=number, value=line[:200]
-            )
+            raise DataError("expected a JSON object per line", where, line=number, value=line[:200])
 
 
 def _json_record_lines(content):

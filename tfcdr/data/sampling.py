@@ -60,7 +60,7 @@ def sample_negatives(rng, users, known, count, distinct=False):
     if distinct and available.min() < count:
         worst = int(np.argmin(available))
         raise ValueError(
-            f"user {users[worst]} knows {known.count(users[worst:worst + 1])[0]} of "
+            f"user {users[worst]} knows {known.count(users[worst : worst + 1])[0]} of "
             f"{num_items} items, fewer than {count} are left to sample"
         )
     if (available <= 0).any():

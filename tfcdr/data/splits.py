@@ -347,8 +347,7 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
         domain = data.domains[name]
         if domain.implicit:
             raise DataError(
-                f"the rating protocol needs explicit ratings; domain {name!r} of "
-                f"{data.name!r} is implicit feedback"
+                f"the rating protocol needs explicit ratings; domain {name!r} of {data.name!r} is implicit feedback"
             )
         table = _scaled(domain.interactions)
         noise = rng.random(len(table))
@@ -408,16 +407,17 @@ def _adc(data, split, rng, train_fraction=0.5, valid_fraction=0.1):
             known=_known(data, name),
         )
     split.notes.append(
-        "adc: relevant = rated above the user's own mean rating in the domain "
-        "(every interaction for implicit feedback)"
+        "adc: relevant = rated above the user's own mean rating in the domain (every interaction for implicit feedback)"
     )
 
 
 def _cold_start(data, split, rng, num_negatives=99, cold_fraction=0.1, valid_fraction=0.05, use_given=True):
     if len(data.domains) < 2:
         raise DataError(f"cold-start needs at least two domains; {data.name!r} has one")
-    if use_given and data.given_split is not None and all(
-        "valid" in data.given_split.get(n, {}) for n in data.domain_names
+    if (
+        use_given
+        and data.given_split is not None
+        and all("valid" in data.given_split.get(n, {}) for n in data.domain_names)
     ):
         _cold_start_given(data, split, rng, num_negatives)
         return
@@ -429,7 +429,7 @@ def _cold_start(data, split, rng, num_negatives=99, cold_fraction=0.1, valid_fra
         pool = rng.permutation(pool)
         n_test = int(round(cold_fraction * len(pool)))
         n_valid = int(round(valid_fraction * len(pool)))
-        test_users, valid_users = pool[:n_test], pool[n_test:n_test + n_valid]
+        test_users, valid_users = pool[:n_test], pool[n_test : n_test + n_valid]
         taken[test_users] = True
         taken[valid_users] = True
         positives = _positives(data, name, split)
@@ -458,9 +458,10 @@ def _cold_start_given(data, split, rng, num_negatives):
         given = data.given_split[name]
         known = _known(data, name)
         split.domains[name] = DomainSplit(
-            train=given["train"].assign(rating=1.0, timestamp=np.nan)[
-                ["user", "item", "rating", "timestamp"]
-            ].sort_values(["user", "item"]).reset_index(drop=True),
+            train=given["train"]
+            .assign(rating=1.0, timestamp=np.nan)[["user", "item", "rating", "timestamp"]]
+            .sort_values(["user", "item"])
+            .reset_index(drop=True),
             valid=_sampled_eval(given["valid"], known, rng, num_negatives),
             test=_sampled_eval(given["test"], known, rng, num_negatives),
             known=known,

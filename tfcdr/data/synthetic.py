@@ -71,9 +71,7 @@ def make_synthetic(
     for k, name in enumerate(names):
         present = np.flatnonzero(in_all | (only_domain == k))
         private = rng.normal(size=(len(present), private_dim))
-        taste = np.concatenate(
-            [shared_weight * shared[present], (1.0 - shared_weight) * private], axis=1
-        )
+        taste = np.concatenate([shared_weight * shared[present], (1.0 - shared_weight) * private], axis=1)
         item_factors = rng.normal(size=(items[k], shared_dim + private_dim))
         popularity = rng.normal(scale=0.5, size=items[k])
         appeal = taste @ item_factors.T / np.sqrt(shared_dim) + popularity
@@ -105,10 +103,7 @@ def make_synthetic(
         "synthetic",
         frames,
         implicit=implicit,
-        notes=[
-            f"synthetic: seed {seed}, {num_users} users, overlap {overlap:g}, "
-            f"shared_weight {shared_weight:g}"
-        ],
+        notes=[f"synthetic: seed {seed}, {num_users} users, overlap {overlap:g}, shared_weight {shared_weight:g}"],
     )
 
 

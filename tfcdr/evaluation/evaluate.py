@@ -54,9 +54,7 @@ class _Scorer:
 
     def score_pairs(self, domain, users, items, batch_size):
         if domain not in self.pairs:
-            self.pairs[domain] = tf.function(
-                lambda u, i: self.model.score(domain, u, i), reduce_retracing=True
-            )
+            self.pairs[domain] = tf.function(lambda u, i: self.model.score(domain, u, i), reduce_retracing=True)
         fn = self.pairs[domain]
         out = []
         for start in range(0, len(users), batch_size):
@@ -66,9 +64,7 @@ class _Scorer:
 
     def score_all(self, domain, users):
         if domain not in self.all_items:
-            self.all_items[domain] = tf.function(
-                lambda u: self.model.score_all_items(domain, u), reduce_retracing=True
-            )
+            self.all_items[domain] = tf.function(lambda u: self.model.score_all_items(domain, u), reduce_retracing=True)
         return self.all_items[domain](tf.constant(users, tf.int32))
 
 
@@ -109,9 +105,7 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
             results[name] = _ranking(scorer, name, part, split.num_items[name], ks or default, batch_size)
         elif isinstance(part, RatingEval):
             predicted = scorer.score_pairs(name, part.users, part.items, batch_size).numpy()
-            results[name] = metric_fns.rating_metrics(
-                predicted, part.ratings, part.users, part.relevance_threshold
-            )
+            results[name] = metric_fns.rating_metrics(predicted, part.ratings, part.users, part.relevance_threshold)
         else:
             raise TypeError(f"unknown evaluation set {type(part).__name__}")
         results[name]["users"] = len(np.unique(part.users))

@@ -38,7 +38,9 @@ SIGNATURES = {
 }
 
 
-def export_model(model, split_or_vocab, base_dir, k=10, exclude_known=True, fallback_users=1000, warmup=True, verify=True):
+def export_model(
+    model, split_or_vocab, base_dir, k=10, exclude_known=True, fallback_users=1000, warmup=True, verify=True
+):
     """Exports `model` as the next version under `base_dir` for TF Serving.
 
     The version is one more than the largest integer folder in `base_dir`
@@ -200,7 +202,9 @@ def _vocabulary(source, model):
     """(user_vocab, item_vocabs, known, cold-start user pools) of `source`."""
     if isinstance(source, Split):
         item_vocabs = dict(source.item_vocabs)
-        known = {d: (part.train["user"].to_numpy(), part.train["item"].to_numpy()) for d, part in source.domains.items()}
+        known = {
+            d: (part.train["user"].to_numpy(), part.train["item"].to_numpy()) for d, part in source.domains.items()
+        }
         user_vocab = source.user_vocab
     elif isinstance(source, CrossDomainData):
         item_vocabs = {d: dom.item_vocab for d, dom in source.domains.items()}
@@ -221,7 +225,9 @@ def _vocabulary(source, model):
         raise DataError(f"user vocabulary has {len(user_vocab)} ids but the model {model.num_users} users")
     for d in model.domains:
         if len(item_vocabs[d]) != model.num_items[d]:
-            raise DataError(f"{d}: item vocabulary has {len(item_vocabs[d])} ids but the model {model.num_items[d]} items")
+            raise DataError(
+                f"{d}: item vocabulary has {len(item_vocabs[d])} ids but the model {model.num_items[d]} items"
+            )
     pools = None if known is None else {d: np.unique(known[d][0]) for d in model.domains if d in known}
     if known is not None:
         known = {d: known.get(d, (np.zeros(0, np.int64), np.zeros(0, np.int64))) for d in model.domains}

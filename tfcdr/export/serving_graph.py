@@ -186,7 +186,9 @@ class ServingGraph:
         )
         picked = tf.gather(rows, users)
         where = tf.stack([tf.cast(picked.value_rowids(), tf.int32), picked.flat_values], axis=1)
-        return tf.tensor_scatter_nd_update(scores, where, tf.fill([tf.shape(where)[0]], tf.constant(-np.inf, tf.float32)))
+        return tf.tensor_scatter_nd_update(
+            scores, where, tf.fill([tf.shape(where)[0]], tf.constant(-np.inf, tf.float32))
+        )
 
 
 def _table(vocab):

@@ -34,9 +34,7 @@ def predict_request(model_name, signature_name, inputs, version=None):
         >>> response = stub.Predict(request, 5.0)  # a PredictionServiceStub
         >>> tf.make_ndarray(response.outputs["item_ids"])
     """
-    request = predict_pb2.PredictRequest(
-        model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature_name)
-    )
+    request = predict_pb2.PredictRequest(model_spec=model_pb2.ModelSpec(name=model_name, signature_name=signature_name))
     if version is not None:
         request.model_spec.version.value = int(version)
     for key, values in inputs.items():

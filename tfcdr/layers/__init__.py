@@ -10,4 +10,14 @@ from tfcdr.layers.shared_vae import SharedVAE
 from tfcdr.layers.vae_decoder import VAEDecoder
 from tfcdr.layers.vae_encoder import VAEEncoder
 
-__all__ = ["CrossUnit", "FeatureAutoencoder", "MLPTower", "MMD", "OrthogonalMapping", "Sampling", "SharedVAE", "VAEDecoder", "VAEEncoder"]
+__all__ = [
+    "CrossUnit",
+    "FeatureAutoencoder",
+    "MLPTower",
+    "MMD",
+    "OrthogonalMapping",
+    "Sampling",
+    "SharedVAE",
+    "VAEDecoder",
+    "VAEEncoder",
+]

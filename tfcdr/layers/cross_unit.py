@@ -152,9 +152,7 @@ class CrossUnit(keras.layers.Layer):
                 "lasso_weight": self.lasso_weight,
                 "use_bias": self.use_bias,
                 "kernel_initializer": keras.initializers.serialize(self.kernel_initializer),
-                "task_relationship_initializer": keras.initializers.serialize(
-                    self.task_relationship_initializer
-                ),
+                "task_relationship_initializer": keras.initializers.serialize(self.task_relationship_initializer),
                 "bias_initializer": keras.initializers.serialize(self.bias_initializer),
                 "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             }

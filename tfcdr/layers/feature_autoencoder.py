@@ -84,11 +84,7 @@ class FeatureAutoencoder(keras.layers.Layer):
         self.encoder = keras.layers.Dense(
             self.embedding_dim, activation=None if variational else self.activation, name="encoder"
         )
-        self.encoder_log_var = (
-            keras.layers.Dense(self.embedding_dim, name="encoder_log_var")
-            if variational
-            else None
-        )
+        self.encoder_log_var = keras.layers.Dense(self.embedding_dim, name="encoder_log_var") if variational else None
         self.decoder = keras.layers.Dense(self.feature_dim, name="decoder")
         self.seed_generator = keras.random.SeedGenerator(seed) if variational else None
 

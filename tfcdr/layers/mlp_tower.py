@@ -65,9 +65,7 @@ class MLPTower(keras.layers.Layer):
             for index, units in enumerate(hidden_units)
         ]
         self.dropouts = [keras.layers.Dropout(dropout) for _ in hidden_units]
-        self.prediction = keras.layers.Dense(
-            1, kernel_initializer=_fresh(self.kernel_initializer), name="prediction"
-        )
+        self.prediction = keras.layers.Dense(1, kernel_initializer=_fresh(self.kernel_initializer), name="prediction")
 
     def build(self, input_shape):
         width = input_shape[-1]

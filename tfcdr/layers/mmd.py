@@ -89,9 +89,7 @@ class MMD(keras.layers.Layer):
         def mean_kernel(d, a, b):
             return ops.sum(ops.exp(-d / two_sigma_sq) * a[:, None] * b[None, :])
 
-        return (
-            mean_kernel(xx, p, p) + mean_kernel(yy, q, q) - 2.0 * mean_kernel(xy, p, q)
-        )
+        return mean_kernel(xx, p, p) + mean_kernel(yy, q, q) - 2.0 * mean_kernel(xy, p, q)
 
     def compute_output_shape(self, input_shape):
         return ()

@@ -42,9 +42,7 @@ class Sampling(keras.layers.Layer):
         z_mean, z_log_var = inputs
         if not training:
             return z_mean
-        noise = keras.random.normal(
-            ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator
-        )
+        noise = keras.random.normal(ops.shape(z_mean), dtype=z_mean.dtype, seed=self.seed_generator)
         return z_mean + ops.exp(0.5 * z_log_var) * noise
 
     def compute_output_shape(self, input_shape):

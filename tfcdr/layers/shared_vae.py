@@ -157,12 +157,8 @@ class SharedVAE(keras.layers.Layer):
             ("source", self.encode_source),
             ("target", self.encode_target),
         ):
-            mean, log_var, z = encode(
-                inputs[0 if role == "source" else 1], auxiliary, training=training
-            )
-            outputs.update(
-                {f"{role}_mean": mean, f"{role}_log_var": log_var, f"{role}_z": z}
-            )
+            mean, log_var, z = encode(inputs[0 if role == "source" else 1], auxiliary, training=training)
+            outputs.update({f"{role}_mean": mean, f"{role}_log_var": log_var, f"{role}_z": z})
         code = self.target_code(outputs["source_z"], outputs["target_z"])
         if self.link == "mapped":
             outputs["mapped_z"] = code
@@ -179,9 +175,7 @@ class SharedVAE(keras.layers.Layer):
         return self._encode(self.target_encoder, vectors, auxiliary, training)
 
     def _encode(self, encoder, vectors, auxiliary, training):
-        mean, log_var = encoder(
-            [vectors, auxiliary] if self.uses_auxiliary else vectors
-        )
+        mean, log_var = encoder([vectors, auxiliary] if self.uses_auxiliary else vectors)
         return mean, log_var, self.sampling((mean, log_var), training=training)
 
     def target_code(self, source_z, target_z):
@@ -210,13 +204,9 @@ class SharedVAE(keras.layers.Layer):
                 "latent_dim": self.latent_dim,
                 "link": self.link,
                 "activation": keras.activations.serialize(self.activation),
-                "output_activation": keras.activations.serialize(
-                    self.output_activation
-                ),
+                "output_activation": keras.activations.serialize(self.output_activation),
                 "auxiliary_units": list(self.auxiliary_units),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
                 "seed": self.seed,
             }
         )

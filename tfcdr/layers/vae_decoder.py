@@ -58,9 +58,7 @@ class VAEDecoder(keras.layers.Layer):
         if int(output_dim) < 1:
             raise ValueError(f"output_dim must be positive, got {output_dim}")
         if hidden_units and min(hidden_units) < 1:
-            raise ValueError(
-                f"hidden_units must be positive widths, got {hidden_units}"
-            )
+            raise ValueError(f"hidden_units must be positive widths, got {hidden_units}")
         self.output_dim = int(output_dim)
         self.hidden_units = hidden_units
         self.activation = keras.activations.get(activation)
@@ -105,12 +103,8 @@ class VAEDecoder(keras.layers.Layer):
                 "output_dim": self.output_dim,
                 "hidden_units": list(self.hidden_units),
                 "activation": keras.activations.serialize(self.activation),
-                "output_activation": keras.activations.serialize(
-                    self.output_activation
-                ),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
+                "output_activation": keras.activations.serialize(self.output_activation),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             }
         )
         return config

@@ -61,13 +61,9 @@ class VAEEncoder(keras.layers.Layer):
         hidden_units = tuple(int(u) for u in hidden_units)
         auxiliary_units = tuple(int(u) for u in auxiliary_units or ())
         if not hidden_units or min(hidden_units) < 1:
-            raise ValueError(
-                f"hidden_units must be positive widths, got {hidden_units}"
-            )
+            raise ValueError(f"hidden_units must be positive widths, got {hidden_units}")
         if auxiliary_units and min(auxiliary_units) < 1:
-            raise ValueError(
-                f"auxiliary_units must be positive widths, got {auxiliary_units}"
-            )
+            raise ValueError(f"auxiliary_units must be positive widths, got {auxiliary_units}")
         if int(latent_dim) < 1:
             raise ValueError(f"latent_dim must be positive, got {latent_dim}")
         self.hidden_units = hidden_units
@@ -84,14 +80,8 @@ class VAEEncoder(keras.layers.Layer):
                 name=name,
             )
 
-        self.hidden = [
-            dense(u, f"hidden_{i + 1}", self.activation)
-            for i, u in enumerate(hidden_units)
-        ]
-        self.auxiliary = [
-            dense(u, f"auxiliary_{i + 1}", self.activation)
-            for i, u in enumerate(auxiliary_units)
-        ]
+        self.hidden = [dense(u, f"hidden_{i + 1}", self.activation) for i, u in enumerate(hidden_units)]
+        self.auxiliary = [dense(u, f"auxiliary_{i + 1}", self.activation) for i, u in enumerate(auxiliary_units)]
         self.z_mean = dense(self.latent_dim, "z_mean")
         self.z_log_var = dense(self.latent_dim, "z_log_var")
 
@@ -120,8 +110,7 @@ class VAEEncoder(keras.layers.Layer):
             return inputs, None
         if not isinstance(inputs, list | tuple) or len(inputs) != 2:
             raise ValueError(
-                "a VAEEncoder with auxiliary_units takes [vectors, auxiliary]; "
-                f"got {type(inputs).__name__}"
+                f"a VAEEncoder with auxiliary_units takes [vectors, auxiliary]; got {type(inputs).__name__}"
             )
         return inputs[0], inputs[1]
 
@@ -129,14 +118,10 @@ class VAEEncoder(keras.layers.Layer):
         # A single shape is itself a tuple, so look at its first element.
         if input_shape and isinstance(input_shape[0], list | tuple):
             if not self.auxiliary:
-                raise ValueError(
-                    "this VAEEncoder has no auxiliary_units; it takes one input"
-                )
+                raise ValueError("this VAEEncoder has no auxiliary_units; it takes one input")
             return input_shape[0], input_shape[1]
         if self.auxiliary:
-            raise ValueError(
-                "a VAEEncoder with auxiliary_units takes [vectors, auxiliary]; got one input"
-            )
+            raise ValueError("a VAEEncoder with auxiliary_units takes [vectors, auxiliary]; got one input")
         return input_shape, None
 
     def compute_output_shape(self, input_shape):
@@ -152,9 +137,7 @@ class VAEEncoder(keras.layers.Layer):
                 "latent_dim": self.latent_dim,
                 "activation": keras.activations.serialize(self.activation),
                 "auxiliary_units": list(self.auxiliary_units),
-                "kernel_regularizer": keras.regularizers.serialize(
-                    self.kernel_regularizer
-                ),
+                "kernel_regularizer": keras.regularizers.serialize(self.kernel_regularizer),
             }
         )
         return config

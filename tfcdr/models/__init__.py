@@ -95,7 +95,8 @@ MODELS = {
         EMCDR,
         {},
         {"learning_rate": 5e-3, "batch_size": 1024},
-        "EMCDR: per-domain BPR-MF (MF under rating) plus an MLP map of source to target user factors for cold-start users",
+        "EMCDR: per-domain BPR-MF (MF under rating) plus an MLP map of source to target user factors "
+        "for cold-start users",
         # Every domain of a cold-start split has cold users: map both ways.
         protocol_presets={"rating": {"loss_type": "mse"}, "cold-start": {"bidirectional": True}},
     ),
@@ -110,7 +111,8 @@ MODELS = {
         ADC,
         {},
         {},
-        "ADC: shared MLP over a user's per-domain factors, per-domain user vectors, GradNorm-balanced BPR losses (eqs. 1-5)",
+        "ADC: shared MLP over a user's per-domain factors, per-domain user vectors, GradNorm-balanced "
+        "BPR losses (eqs. 1-5)",
         main_job=False,
     ),
     "adc-equal": ModelSpec(
@@ -264,4 +266,21 @@ def build_model(name, split, **model_kwargs):
     )
 
 
-__all__ = ["ADC", "BPRMF", "CDFM", "CDRModel", "CMF", "CoNet", "DDTCDR", "EMCDR", "SharedVAECDR", "MODELS", "ModelSpec", "NCFMLP", "PointwiseModel", "build_model", "main_job_models", "split_config"]
+__all__ = [
+    "ADC",
+    "BPRMF",
+    "CDFM",
+    "CDRModel",
+    "CMF",
+    "CoNet",
+    "DDTCDR",
+    "EMCDR",
+    "SharedVAECDR",
+    "MODELS",
+    "ModelSpec",
+    "NCFMLP",
+    "PointwiseModel",
+    "build_model",
+    "main_job_models",
+    "split_config",
+]

@@ -134,7 +134,8 @@ class ADC(GradNormModel, CDRModel):
 
         d, p = self.embedding_dim, len(self.domains)
         self.user_factors = {
-            k: normal_embedding(self.num_users, d, f"user_factors_{k}", self.embedding_stddev, self.l2) for k in self.domains
+            k: normal_embedding(self.num_users, d, f"user_factors_{k}", self.embedding_stddev, self.l2)
+            for k in self.domains
         }
         self.item_factors = {
             k: normal_embedding(self.num_items[k], d, f"item_factors_{k}", self.embedding_stddev, self.l2)
@@ -149,7 +150,9 @@ class ADC(GradNormModel, CDRModel):
         self.shared = []
         width = p * d
         for index, units in enumerate(shared_layers):
-            layer = keras.layers.Dense(units, activation="relu", kernel_regularizer=regularizer, name=f"shared_{index + 1}")
+            layer = keras.layers.Dense(
+                units, activation="relu", kernel_regularizer=regularizer, name=f"shared_{index + 1}"
+            )
             layer.build((None, width))
             self.shared.append(layer)
             width = units
@@ -269,7 +272,12 @@ class ADC(GradNormModel, CDRModel):
             name="adc_pretraining",
         )
         mf.compile(optimizer=keras.optimizers.Adam(PRETRAIN_LEARNING_RATE))
-        mf.fit(pipelines.pairwise(split, batch_size=PRETRAIN_BATCH_SIZE, seed=0), epochs=self.pretrain_epochs, verbose=0, shuffle=False)
+        mf.fit(
+            pipelines.pairwise(split, batch_size=PRETRAIN_BATCH_SIZE, seed=0),
+            epochs=self.pretrain_epochs,
+            verbose=0,
+            shuffle=False,
+        )
         self._copy_factors(mf, self)
 
     def _layerwise_warm_up(self, split):
@@ -282,7 +290,10 @@ class ADC(GradNormModel, CDRModel):
         self._copy_factors(self, warm)
         warm.compile(optimizer=keras.optimizers.Adam(LAYERWISE_LEARNING_RATE))
         warm.fit(
-            pipelines.pairwise(split, batch_size=LAYERWISE_BATCH_SIZE, seed=0), epochs=self.layerwise_epochs, verbose=0, shuffle=False
+            pipelines.pairwise(split, batch_size=LAYERWISE_BATCH_SIZE, seed=0),
+            epochs=self.layerwise_epochs,
+            verbose=0,
+            shuffle=False,
         )
         self._copy_factors(warm, self)
         self.shared[0].set_weights(warm.shared[0].get_weights())

@@ -43,7 +43,9 @@ class BPRMF(CDRModel):
         self.user_factors = {
             d: shared or embedding(self.num_users, self.embedding_dim, f"user_factors_{d}") for d in self.domains
         }
-        self.item_factors = {d: embedding(self.num_items[d], self.embedding_dim, f"item_factors_{d}") for d in self.domains}
+        self.item_factors = {
+            d: embedding(self.num_items[d], self.embedding_dim, f"item_factors_{d}") for d in self.domains
+        }
         self.item_biases = {d: embedding(self.num_items[d], 1, f"item_bias_{d}", stddev=0.0) for d in self.domains}
         self.build()
 

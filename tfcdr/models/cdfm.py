@@ -80,28 +80,20 @@ class CDFM(PointwiseModel):
         embedding_stddev=0.1,
         **kwargs,
     ):
-        super().__init__(
-            domains, num_users, num_items, domain_weights=domain_weights, **kwargs
-        )
+        super().__init__(domains, num_users, num_items, domain_weights=domain_weights, **kwargs)
         if loss_type not in INPUT_KINDS:
-            raise ValueError(
-                f"loss_type must be one of {sorted(INPUT_KINDS)}, got {loss_type!r}"
-            )
+            raise ValueError(f"loss_type must be one of {sorted(INPUT_KINDS)}, got {loss_type!r}")
         if isinstance(item_feature_dims, list | tuple):
             item_feature_dims = dict(zip(self.domains, item_feature_dims, strict=True))
         item_feature_dims = dict(item_feature_dims or {})
         unknown = set(item_feature_dims) - set(self.domains)
         if unknown:
-            raise ValueError(
-                f"item_feature_dims names unknown domains {sorted(unknown)}"
-            )
+            raise ValueError(f"item_feature_dims names unknown domains {sorted(unknown)}")
         self.embedding_dim = int(embedding_dim)
         self.loss_type = loss_type
         self.l2 = float(l2)
         self.user_feature_dim = int(user_feature_dim)
-        self.item_feature_dims = {
-            d: int(item_feature_dims.get(d, 0)) for d in self.domains
-        }
+        self.item_feature_dims = {d: int(item_feature_dims.get(d, 0)) for d in self.domains}
         self.embedding_stddev = float(embedding_stddev)
         regularizer = keras.regularizers.L2(self.l2) if self.l2 else None
 
@@ -109,9 +101,7 @@ class CDFM(PointwiseModel):
             return normal_embedding(count, dim, name, stddev, self.l2)
 
         def projection(width, units, name):
-            layer = keras.layers.Dense(
-                units, use_bias=False, kernel_regularizer=regularizer, name=name
-            )
+            layer = keras.layers.Dense(units, use_bias=False, kernel_regularizer=regularizer, name=name)
             layer.build((None, width))
             return layer
 
@@ -119,28 +109,18 @@ class CDFM(PointwiseModel):
         self.item_offsets = dict(
             zip(
                 self.domains,
-                np.cumsum([0] + [self.num_items[d] for d in self.domains])[
-                    :-1
-                ].tolist(),
+                np.cumsum([0] + [self.num_items[d] for d in self.domains])[:-1].tolist(),
                 strict=True,
             )
         )
         total_items = sum(self.num_items.values())
-        self.global_bias = self.add_weight(
-            shape=(), initializer="zeros", name="global_bias"
-        )
+        self.global_bias = self.add_weight(shape=(), initializer="zeros", name="global_bias")
         self.user_linear = embedding(self.num_users, 1, "user_linear", 0.0)
         self.item_linear = embedding(total_items, 1, "item_linear", 0.0)
         self.domain_linear = embedding(len(self.domains), 1, "domain_linear", 0.0)
-        self.user_factors = embedding(
-            self.num_users, k, "user_factors", self.embedding_stddev
-        )
-        self.item_factors = embedding(
-            total_items, k, "item_factors", self.embedding_stddev
-        )
-        self.domain_factors = embedding(
-            len(self.domains), k, "domain_factors", self.embedding_stddev
-        )
+        self.user_factors = embedding(self.num_users, k, "user_factors", self.embedding_stddev)
+        self.item_factors = embedding(total_items, k, "item_factors", self.embedding_stddev)
+        self.domain_factors = embedding(len(self.domains), k, "domain_factors", self.embedding_stddev)
         self.interaction = keras_rs.layers.DotInteraction(name="interaction")
 
         self.user_side = None
@@ -151,12 +131,8 @@ class CDFM(PointwiseModel):
                 trainable=False,
                 name="user_side_features",
             )
-            self.user_side_linear = projection(
-                self.user_feature_dim, 1, "user_side_linear"
-            )
-            self.user_side_factors = projection(
-                self.user_feature_dim, k, "user_side_factors"
-            )
+            self.user_side_linear = projection(self.user_feature_dim, 1, "user_side_linear")
+            self.user_side_factors = projection(self.user_feature_dim, k, "user_side_factors")
         self.item_side, self.item_side_linear, self.item_side_factors = {}, {}, {}
         for d, width in self.item_feature_dims.items():
             if not width:
@@ -232,17 +208,11 @@ class CDFM(PointwiseModel):
         if user_features is not None:
             if self.user_side is None:
                 raise ValueError("the model was built with user_feature_dim=0")
-            self.user_side.assign(
-                _checked(user_features, self.user_side.shape, "user_features")
-            )
+            self.user_side.assign(_checked(user_features, self.user_side.shape, "user_features"))
         for d, table in (item_features or {}).items():
             if d not in self.item_side:
-                raise ValueError(
-                    f"the model has no item side features for domain {d!r} (item_feature_dims)"
-                )
-            self.item_side[d].assign(
-                _checked(table, self.item_side[d].shape, f"item_features[{d!r}]")
-            )
+                raise ValueError(f"the model has no item side features for domain {d!r} (item_feature_dims)")
+            self.item_side[d].assign(_checked(table, self.item_side[d].shape, f"item_features[{d!r}]"))
 
     def get_config(self):
         config = super().get_config()
@@ -262,7 +232,5 @@ class CDFM(PointwiseModel):
 def _checked(array, shape, name):
     array = np.asarray(array, np.float32)
     if array.shape != tuple(shape):
-        raise ValueError(
-            f"{name} has shape {array.shape}; the model expects {tuple(shape)}"
-        )
+        raise ValueError(f"{name} has shape {array.shape}; the model expects {tuple(shape)}")
     return array

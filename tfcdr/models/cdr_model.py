@@ -101,9 +101,7 @@ class CDRModel(keras.Model):
         self.domains = domains
         self.num_users = int(num_users)
         self.num_items = dict(zip(domains, num_items, strict=True))
-        self.domain_trackers = {
-            d: keras.metrics.Mean(name=f"{d}_loss") for d in domains
-        }
+        self.domain_trackers = {d: keras.metrics.Mean(name=f"{d}_loss") for d in domains}
 
     def build(self, input_shape=None):
         # Weights already exist (made in the constructor); nothing depends on

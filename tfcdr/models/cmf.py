@@ -69,17 +69,13 @@ class CMF(PointwiseModel):
         **kwargs,
     ):
         if loss_type not in INPUT_KINDS:
-            raise ValueError(
-                f"loss_type must be one of {sorted(INPUT_KINDS)}, got {loss_type!r}"
-            )
+            raise ValueError(f"loss_type must be one of {sorted(INPUT_KINDS)}, got {loss_type!r}")
         if float(auxiliary_weight) < 0:
             raise ValueError(f"auxiliary_weight must be >= 0, got {auxiliary_weight}")
         names = [str(d) for d in domains]
         weights = {d: float(auxiliary_weight) for d in names[:-1]}
         weights.update(domain_weights or {})
-        super().__init__(
-            domains, num_users, num_items, domain_weights=weights, **kwargs
-        )
+        super().__init__(domains, num_users, num_items, domain_weights=weights, **kwargs)
         self.embedding_dim = int(embedding_dim)
         self.loss_type = loss_type
         self.auxiliary_weight = float(auxiliary_weight)
@@ -89,9 +85,7 @@ class CMF(PointwiseModel):
         def embedding(count, dim, name, stddev):
             return normal_embedding(count, dim, name, stddev, self.l2)
 
-        self.user_factors = embedding(
-            self.num_users, self.embedding_dim, "user_factors", self.embedding_stddev
-        )
+        self.user_factors = embedding(self.num_users, self.embedding_dim, "user_factors", self.embedding_stddev)
         self.item_factors = {
             d: embedding(
                 self.num_items[d],
@@ -101,10 +95,7 @@ class CMF(PointwiseModel):
             )
             for d in self.domains
         }
-        self.item_biases = {
-            d: embedding(self.num_items[d], 1, f"item_bias_{d}", 0.0)
-            for d in self.domains
-        }
+        self.item_biases = {d: embedding(self.num_items[d], 1, f"item_bias_{d}", 0.0) for d in self.domains}
         if self.loss_type == "mse":
             self.add_rating_offsets()
         self.build()
@@ -125,9 +116,7 @@ class CMF(PointwiseModel):
             return super().call(inputs, training=training)
         return self.pair_scores(inputs)
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if self.loss_type != "bpr":
             return super().compute_loss(x, y, y_pred, sample_weight, training)
         losses = {domain: bpr_loss(scores) for domain, scores in y_pred.items()}

@@ -175,9 +175,7 @@ class CoNet(PointwiseModel):
                 hidden = list(self.cross_units[str(layer)](tuple(hidden)))
             else:
                 hidden = [self.plain_layers[f"{layer}_{d}"](h) for d, h in zip(self.domains, hidden, strict=True)]
-        return {
-            d: ops.squeeze(self.predictions[d](h), axis=-1) for d, h in zip(self.domains, hidden, strict=True)
-        }
+        return {d: ops.squeeze(self.predictions[d](h), axis=-1) for d, h in zip(self.domains, hidden, strict=True)}
 
     def call(self, inputs, training=None):
         items = {d: inputs[paired_item_key(d)] for d in self.domains}
@@ -193,7 +191,9 @@ class CoNet(PointwiseModel):
         # "no item" has weight 0 and does not dilute its domain's mean.
         losses = {}
         for domain, outputs in y_pred.items():
-            weights = ops.ones_like(outputs) if sample_weight is None else ops.cast(sample_weight[domain], outputs.dtype)
+            weights = (
+                ops.ones_like(outputs) if sample_weight is None else ops.cast(sample_weight[domain], outputs.dtype)
+            )
             per_example = pointwise_loss(y[domain], outputs, self.loss_type, reduce=False)
             losses[domain] = ops.sum(weights * per_example) / ops.maximum(ops.sum(weights), 1.0)
         self.record_domain_losses(losses)

@@ -285,8 +285,7 @@ class DDTCDR(PointwiseModel):
             matrix = np.asarray(matrix, np.float32)
             if matrix.shape != tuple(weight.shape):
                 raise DataError(
-                    f"{name} features have shape {matrix.shape}; the model was built for "
-                    f"{tuple(weight.shape)}"
+                    f"{name} features have shape {matrix.shape}; the model was built for {tuple(weight.shape)}"
                 )
             weight.assign(matrix)
         if self.features_set is not None:

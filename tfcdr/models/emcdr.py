@@ -19,10 +19,11 @@ class EMCDR(CDRModel):
     Each domain has its own user and item factors, trained with BPR (as
     `BPRMF`, `loss_type="bpr"`, for implicit feedback) or with squared
     error on the ratings (`loss_type="mse"`, the paper's MF, for the
-    `rating` protocol; `tfcdr.models.MODELS` switches to it there). A mapping `f` (linear `M u`, or an MLP with one tanh hidden
-    layer) is fit on the users who have training data in both domains so
-    that `f(U_source[u]) ~ U_target[u]`. In the target, a user without
-    target training interactions (a cold-start user) is scored with
+    `rating` protocol; `tfcdr.models.MODELS` switches to it there). A
+    mapping `f` (linear `M u`, or an MLP with one tanh hidden layer) is
+    fit on the users who have training data in both domains so that
+    `f(U_source[u]) ~ U_target[u]`. In the target, a user without target
+    training interactions (a cold-start user) is scored with
     `f(U_source[u]) . V_target[i] + b_target[i]`; a warm user with her own
     target factor, unless `map_all_users=True`.
 
@@ -104,18 +105,14 @@ class EMCDR(CDRModel):
         self.embedding_dim = int(embedding_dim)
         self.l2 = float(l2)
         self.mapping = mapping
-        self.hidden_units = (
-            int(hidden_units) if hidden_units else 2 * self.embedding_dim
-        )
+        self.hidden_units = int(hidden_units) if hidden_units else 2 * self.embedding_dim
         self.mapping_weight = float(mapping_weight)
         self.source_domain = str(source_domain or self.domains[0])
         self.target_domain = str(target_domain or self.domains[-1])
         for name in (self.source_domain, self.target_domain):
             self.check_domain(name)
         if self.source_domain == self.target_domain:
-            raise ValueError(
-                f"source_domain and target_domain are both {self.source_domain!r}"
-            )
+            raise ValueError(f"source_domain and target_domain are both {self.source_domain!r}")
         self.bidirectional = bool(bidirectional)
         self.map_all_users = bool(map_all_users)
         self.embedding_stddev = float(embedding_stddev)
@@ -129,19 +126,12 @@ class EMCDR(CDRModel):
 
         k = self.embedding_dim
         self.user_factors = {
-            d: embedding(self.num_users, k, f"user_factors_{d}", self.embedding_stddev)
-            for d in self.domains
+            d: embedding(self.num_users, k, f"user_factors_{d}", self.embedding_stddev) for d in self.domains
         }
         self.item_factors = {
-            d: embedding(
-                self.num_items[d], k, f"item_factors_{d}", self.embedding_stddev
-            )
-            for d in self.domains
+            d: embedding(self.num_items[d], k, f"item_factors_{d}", self.embedding_stddev) for d in self.domains
         }
-        self.item_biases = {
-            d: embedding(self.num_items[d], 1, f"item_bias_{d}", 0.0)
-            for d in self.domains
-        }
+        self.item_biases = {d: embedding(self.num_items[d], 1, f"item_bias_{d}", 0.0) for d in self.domains}
 
         # (from, to) pairs; the mapping layers of each are named after it.
         self.directions = [(self.source_domain, self.target_domain)]
@@ -204,9 +194,7 @@ class EMCDR(CDRModel):
         for source, target in self.directions:
             if target != domain:
                 continue
-            mapped = self.map_factors(
-                source, target, self.user_factors[source](user_ids)
-            )
+            mapped = self.map_factors(source, target, self.user_factors[source](user_ids))
             if self.map_all_users:
                 return mapped
             warm = ops.take(self.training_users[self.domains.index(domain)], user_ids)
@@ -248,16 +236,14 @@ class EMCDR(CDRModel):
         """
         total = 0.0
         for source, target in self.directions:
-            both = ops.take(
-                self.training_users[self.domains.index(source)], user_ids
-            ) * ops.take(self.training_users[self.domains.index(target)], user_ids)
+            both = ops.take(self.training_users[self.domains.index(source)], user_ids) * ops.take(
+                self.training_users[self.domains.index(target)], user_ids
+            )
             # Rows read directly: calling the layers here would also add their
             # (batch L2) activity losses for rows this term does not train.
             inputs = ops.stop_gradient(ops.take(self.user_factors[source].embeddings, user_ids, axis=0))
             wanted = ops.stop_gradient(ops.take(self.user_factors[target].embeddings, user_ids, axis=0))
-            error = ops.mean(
-                ops.square(self.map_factors(source, target, inputs) - wanted), axis=-1
-            )
+            error = ops.mean(ops.square(self.map_factors(source, target, inputs) - wanted), axis=-1)
             total += ops.sum(both * error) / ops.maximum(ops.sum(both), 1.0)
         return total
 
@@ -268,9 +254,7 @@ class EMCDR(CDRModel):
             users = ops.cast(features[keys.USER_ID], "int32")
             row = ops.full_like(users, self.domains.index(domain))
             indices = ops.stack([row, users], axis=1)
-            marks = ops.scatter_update(
-                marks, indices, ops.ones_like(users, dtype=marks.dtype)
-            )
+            marks = ops.scatter_update(marks, indices, ops.ones_like(users, dtype=marks.dtype))
         self.training_users.assign(marks)
 
     def set_training_users(self, split):
@@ -280,9 +264,7 @@ class EMCDR(CDRModel):
             marks[index, split.domains[domain].train["user"].to_numpy()] = 1.0
         self.training_users.assign(marks)
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         if training and x is not None:
             self.record_training_users(x)
         if self.loss_type == "mse":
@@ -292,9 +274,7 @@ class EMCDR(CDRModel):
         self.record_domain_losses(losses)
         total = sum(losses.values()) + self.regularization_loss()
         if x is not None:
-            users = ops.concatenate(
-                [ops.cast(f[keys.USER_ID], "int32") for f in x.values()], axis=0
-            )
+            users = ops.concatenate([ops.cast(f[keys.USER_ID], "int32") for f in x.values()], axis=0)
             mapping = self.mapping_loss(users)
             self.mapping_tracker.update_state(mapping)
             total += self.mapping_weight * mapping

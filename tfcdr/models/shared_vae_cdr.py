@@ -153,13 +153,9 @@ class SharedVAECDR(CDRModel):
     ):
         super().__init__(domains, num_users, num_items, **kwargs)
         if len(self.domains) != 2:
-            raise ValueError(
-                f"SharedVAECDR needs exactly two domains (source, target); got {self.domains}"
-            )
+            raise ValueError(f"SharedVAECDR needs exactly two domains (source, target); got {self.domains}")
         if architecture not in ARCHITECTURES:
-            raise ValueError(
-                f"architecture must be one of {ARCHITECTURES}, got {architecture!r}"
-            )
+            raise ValueError(f"architecture must be one of {ARCHITECTURES}, got {architecture!r}")
         for name, value in (
             ("nonzero_weight", nonzero_weight),
             ("mmd_weight", mmd_weight),
@@ -173,9 +169,7 @@ class SharedVAECDR(CDRModel):
                 "e.g. build_model('sharedvae-aux', split, auxiliary_dim=features.shape[1])"
             )
         if architecture == "merged" and float(mmd_weight) > 0:
-            raise ValueError(
-                "the merged architecture has one latent space: set mmd_weight=0"
-            )
+            raise ValueError("the merged architecture has one latent space: set mmd_weight=0")
         self.architecture = architecture
         self.hidden_units = tuple(int(u) for u in hidden_units)
         self.latent_dim = int(latent_dim)
@@ -219,11 +213,7 @@ class SharedVAECDR(CDRModel):
                 kernel_regularizer=regularizer,
                 name="merged_decoder",
             )
-            self.encoder.build(
-                [(None, n_s + n_t), *auxiliary_shape]
-                if self.auxiliary_dim
-                else (None, n_s + n_t)
-            )
+            self.encoder.build([(None, n_s + n_t), *auxiliary_shape] if self.auxiliary_dim else (None, n_s + n_t))
             self.decoder.build((None, self.latent_dim))
         else:
             self.vae = SharedVAE(
@@ -261,14 +251,8 @@ class SharedVAECDR(CDRModel):
         )
         self.kl_tracker = keras.metrics.Mean(name="kl_loss")
         # Only the terms the loss has show up in the logs.
-        self.mmd_tracker = (
-            keras.metrics.Mean(name="mmd_loss") if self.mmd_weight else None
-        )
-        self.mapping_tracker = (
-            keras.metrics.Mean(name="mapping_loss")
-            if architecture == "coldstart"
-            else None
-        )
+        self.mmd_tracker = keras.metrics.Mean(name="mmd_loss") if self.mmd_weight else None
+        self.mapping_tracker = keras.metrics.Mean(name="mapping_loss") if architecture == "coldstart" else None
         self.build()
 
     # -- data-dependent state -------------------------------------------------
@@ -297,9 +281,7 @@ class SharedVAECDR(CDRModel):
         """Copies each domain's training interactions of `split` into `user_history_<d>`."""
         for d in self.domains:
             if d not in split.domains:
-                raise DataError(
-                    f"the split has no domain {d!r}; it has {split.domain_names}"
-                )
+                raise DataError(f"the split has no domain {d!r}; it has {split.domain_names}")
             matrix = interaction_matrix(split, d)
             if matrix.shape != tuple(self.user_history[d].shape):
                 raise DataError(
@@ -327,9 +309,7 @@ class SharedVAECDR(CDRModel):
         auxiliary = self._auxiliary(inputs[keys.USER_ID])
         if self.architecture == "merged":
             merged = ops.concatenate(vectors, axis=-1)
-            mean, log_var = self.encoder(
-                [merged, auxiliary] if self.auxiliary_dim else merged
-            )
+            mean, log_var = self.encoder([merged, auxiliary] if self.auxiliary_dim else merged)
             z = self.sampling((mean, log_var), training=training)
             logits = self._split_merged(self.decoder(z))
             return {
@@ -340,9 +320,7 @@ class SharedVAECDR(CDRModel):
                     "merged_z": z,
                 },
             }
-        out = self.vae(
-            [*vectors, auxiliary] if self.auxiliary_dim else vectors, training=training
-        )
+        out = self.vae([*vectors, auxiliary] if self.auxiliary_dim else vectors, training=training)
         logits = {
             self.source_domain: out.pop("source_output"),
             self.target_domain: out.pop("target_output"),
@@ -355,34 +333,20 @@ class SharedVAECDR(CDRModel):
         cross_entropy = ops.binary_crossentropy(vectors, logits, from_logits=True)
         return ops.sum((1.0 + self.nonzero_weight * vectors) * cross_entropy, axis=-1)
 
-    def compute_loss(
-        self, x=None, y=None, y_pred=None, sample_weight=None, training=True
-    ):
+    def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
         latents = y_pred["latents"]
-        present = {
-            d: ops.cast(ops.any(x[d] > 0, axis=-1), "float32") for d in self.domains
-        }
+        present = {d: ops.cast(ops.any(x[d] > 0, axis=-1), "float32") for d in self.domains}
         losses = {
-            d: _masked_mean(
-                self.reconstruction_loss(x[d], y_pred["logits"][d]), present[d]
-            )
-            for d in self.domains
+            d: _masked_mean(self.reconstruction_loss(x[d], y_pred["logits"][d]), present[d]) for d in self.domains
         }
         self.record_domain_losses(losses)
         if self.architecture == "merged":
-            either = ops.maximum(
-                present[self.source_domain], present[self.target_domain]
-            )
-            kl = _masked_mean(
-                _kl(latents["merged_mean"], latents["merged_log_var"]), either
-            )
+            either = ops.maximum(present[self.source_domain], present[self.target_domain])
+            kl = _masked_mean(_kl(latents["merged_mean"], latents["merged_log_var"]), either)
         else:
             roles = {"source": self.source_domain, "target": self.target_domain}
             kl = sum(
-                _masked_mean(
-                    _kl(latents[f"{r}_mean"], latents[f"{r}_log_var"]), present[d]
-                )
-                for r, d in roles.items()
+                _masked_mean(_kl(latents[f"{r}_mean"], latents[f"{r}_log_var"]), present[d]) for r, d in roles.items()
             )
         self.kl_tracker.update_state(kl)
         total = sum(losses.values()) + self.kl_weight * kl + self.regularization_loss()
@@ -398,9 +362,7 @@ class SharedVAECDR(CDRModel):
             total += self.mmd_weight * mmd
         if self.architecture == "coldstart":
             # Eq. 16 over users whose target latent encodes target data.
-            distance = ops.sum(
-                ops.square(latents["mapped_z"] - latents["target_z"]), axis=-1
-            )
+            distance = ops.sum(ops.square(latents["mapped_z"] - latents["target_z"]), axis=-1)
             mapping = _masked_mean(distance, present[self.target_domain])
             self.mapping_tracker.update_state(mapping)
             total += self.mapping_weight * mapping
@@ -412,17 +374,11 @@ class SharedVAECDR(CDRModel):
         """Logits of every item of `domain` decoded from the users' stored histories."""
         self.check_domain(domain)
         user_ids = ops.cast(user_ids, "int32")
-        vectors = {
-            d: ops.take(self.user_history[d], user_ids, axis=0) for d in self.domains
-        }
+        vectors = {d: ops.take(self.user_history[d], user_ids, axis=0) for d in self.domains}
         auxiliary = self._auxiliary(user_ids)
         if self.architecture == "merged":
-            merged = ops.concatenate(
-                [vectors[self.source_domain], vectors[self.target_domain]], axis=-1
-            )
-            mean, _ = self.encoder(
-                [merged, auxiliary] if self.auxiliary_dim else merged
-            )
+            merged = ops.concatenate([vectors[self.source_domain], vectors[self.target_domain]], axis=-1)
+            mean, _ = self.encoder([merged, auxiliary] if self.auxiliary_dim else merged)
             return self._split_merged(self.decoder(mean))[domain]
         vae = self.vae
 
@@ -433,33 +389,19 @@ class SharedVAECDR(CDRModel):
             return vae.decode_source(latent(vae.encode_source, domain))
         # Only encode what the target decoder reads: the cold-start model
         # never touches target data, the Single model never source data.
-        z_s = (
-            None
-            if vae.link == "none"
-            else latent(vae.encode_source, self.source_domain)
-        )
-        z_t = (
-            None
-            if vae.link == "mapped"
-            else latent(vae.encode_target, self.target_domain)
-        )
+        z_s = None if vae.link == "none" else latent(vae.encode_source, self.source_domain)
+        z_t = None if vae.link == "mapped" else latent(vae.encode_target, self.target_domain)
         return vae.decode_target(z_s, z_t)
 
     def score(self, domain, user_ids, item_ids):
         # Candidate lists repeat each user ~100 times: decode each user once.
         users, inverse = ops.unique(ops.cast(user_ids, "int32"), return_inverse=True)
         scores = self.score_all_items(domain, users)
-        flat = ops.cast(inverse, "int32") * self.num_items[domain] + ops.cast(
-            item_ids, "int32"
-        )
+        flat = ops.cast(inverse, "int32") * self.num_items[domain] + ops.cast(item_ids, "int32")
         return ops.take(ops.reshape(scores, (-1,)), flat)
 
     def _auxiliary(self, user_ids):
-        return (
-            None
-            if self.user_features is None
-            else ops.take(self.user_features, user_ids, axis=0)
-        )
+        return None if self.user_features is None else ops.take(self.user_features, user_ids, axis=0)
 
     def _split_merged(self, logits):
         n_s = self.num_items[self.source_domain]

@@ -110,12 +110,20 @@ class GradNormModel(keras.Model):
         self.weight_learning_rate = float(weight_learning_rate)
 
         count = len(names)
-        self.task_weights = self.add_weight(shape=(count,), initializer="ones", trainable=False, name="gradnorm_weights")
+        self.task_weights = self.add_weight(
+            shape=(count,), initializer="ones", trainable=False, name="gradnorm_weights"
+        )
         # Sum and count of the first epoch's losses, and whether L_k(0) is
         # fixed: variables, so a saved or restored model keeps them.
-        self.initial_loss_sum = self.add_weight(shape=(count,), initializer="zeros", trainable=False, name="initial_loss_sum")
-        self.initial_loss_steps = self.add_weight(shape=(), initializer="zeros", trainable=False, name="initial_loss_steps")
-        self.initial_loss_ready = self.add_weight(shape=(), initializer="zeros", trainable=False, name="initial_loss_ready")
+        self.initial_loss_sum = self.add_weight(
+            shape=(count,), initializer="zeros", trainable=False, name="initial_loss_sum"
+        )
+        self.initial_loss_steps = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, name="initial_loss_steps"
+        )
+        self.initial_loss_ready = self.add_weight(
+            shape=(), initializer="zeros", trainable=False, name="initial_loss_ready"
+        )
         self.weight_optimizer = keras.optimizers.Adam(self.weight_learning_rate, name="gradnorm_optimizer")
         # Built now so that a reloaded model has the same optimizer state.
         self.weight_optimizer.build([self.task_weights])

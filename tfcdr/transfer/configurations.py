@@ -50,10 +50,7 @@ def transferred_layers(configuration, transfer_prediction=False):
         DataError: unknown configuration name.
     """
     if configuration not in CONFIGURATIONS:
-        raise DataError(
-            f"unknown transfer configuration {configuration!r}; "
-            f"choose one of {list(CONFIGURATIONS)}"
-        )
+        raise DataError(f"unknown transfer configuration {configuration!r}; choose one of {list(CONFIGURATIONS)}")
     layers = CONFIGURATIONS[configuration]
     if transfer_prediction and OUTPUT_LAYER in layers:
         layers = (*layers, PREDICTION)

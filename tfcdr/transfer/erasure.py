@@ -123,7 +123,10 @@ def _log_likelihood_fn(model, domain, part, batch_size):
 
     def compute():
         logits = np.concatenate(
-            [np.asarray(score(users[s : s + batch_size], items[s : s + batch_size])) for s in range(0, len(users), batch_size)]
+            [
+                np.asarray(score(users[s : s + batch_size], items[s : s + batch_size]))
+                for s in range(0, len(users), batch_size)
+            ]
         ).reshape(shape)
         positive = -np.logaddexp(0.0, -logits[:, 0])  # log sigmoid
         negative = -np.logaddexp(0.0, logits[:, 1:]).mean(axis=1)  # log(1 - sigmoid)

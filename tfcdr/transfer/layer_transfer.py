@@ -158,4 +158,3 @@ def _tower(model, domain):
 
 def _norm(value):
     return tuple(value) if isinstance(value, list | tuple) else value
-

@@ -201,7 +201,7 @@ def write_report(
     lines += [
         "## auto: the configuration with the best validation HR@10",
         "",
-        "Per source and target, `auto` takes the variant (\"none\" included) with the best "
+        'Per source and target, `auto` takes the variant ("none" included) with the best '
         "seed-mean validation HR@10; `match_rate` is how often that is also the best on test. "
         "`best_fixed` is the one configuration with the highest mean test gain over the targets "
         "(picked on test, so an optimistic yardstick), with that mean gain.",
@@ -278,7 +278,9 @@ def _correlation_table(corr):
     corr["cell"] = [
         "" if not np.isfinite(r) else f"{r:+.2f} ({p:.3f})" for r, p in zip(corr["pcc"], corr["p_value"], strict=True)
     ]
-    corr["row"] = [f"{_short(s)} ({m}) vs {f}" for s, m, f in zip(corr["source"], corr["mode"], corr["factor"], strict=True)]
+    corr["row"] = [
+        f"{_short(s)} ({m}) vs {f}" for s, m, f in zip(corr["source"], corr["mode"], corr["factor"], strict=True)
+    ]
     table = corr.pivot_table(index="row", columns="label", values="cell", aggfunc="first", sort=False)
     table.index.name = "PCC (p)"
     return table

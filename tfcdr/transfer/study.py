@@ -276,8 +276,15 @@ class TransferStudy:
                     done.add(_key(row))
                     logger.info(
                         "%s -> %s %s %s seed %d: valid hr@10 %.4f test hr@10 %.4f (%d epochs, %.0f s)",
-                        row["source"] or "-", target, label, mode or "", seed,
-                        row["valid"]["hr@10"], row["test"]["hr@10"], row["epochs"], row["train_seconds"],
+                        row["source"] or "-",
+                        target,
+                        label,
+                        mode or "",
+                        seed,
+                        row["valid"]["hr@10"],
+                        row["test"]["hr@10"],
+                        row["epochs"],
+                        row["train_seconds"],
                     )
         return self.runs_frame(planned)
 
@@ -297,7 +304,9 @@ class TransferStudy:
         for run in self.runs:
             if keys is not None and _key(run) not in keys:
                 continue
-            row = {k: run[k] for k in ("source", "target", "mode", "configuration", "transfer_prediction", "label", "seed")}
+            row = {
+                k: run[k] for k in ("source", "target", "mode", "configuration", "transfer_prediction", "label", "seed")
+            }
             for subset in ("valid", "test"):
                 for metric in REPORTED:
                     row[f"{subset}_{metric}"] = run[subset].get(metric, float("nan"))

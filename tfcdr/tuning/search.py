@@ -164,7 +164,9 @@ def trial_table(tuner, hypermodel):
     """
     objective = tuner.oracle.objective.name
     rows = []
-    for trial in sorted(tuner.oracle.trials.values(), key=lambda t: int(t.trial_id) if t.trial_id.isdigit() else t.trial_id):
+    for trial in sorted(
+        tuner.oracle.trials.values(), key=lambda t: int(t.trial_id) if t.trial_id.isdigit() else t.trial_id
+    ):
         score = trial.score
         ok = trial.status == "COMPLETED" and score is not None and math.isfinite(score)
         error = ""
@@ -189,9 +191,8 @@ def write_reports(output, result, model_name, split, tuner_kind):
     output = pathlib.Path(output)
     trials = result["trials"]
     trials.to_csv(output / "trials.csv", index=False)
-    summary = (
-        f"{len(trials)} trials: {result['completed']} completed, {result['failed']} failed"
-        + (f"; stopped early: {result['stopped']}" if result["stopped"] else "")
+    summary = f"{len(trials)} trials: {result['completed']} completed, {result['failed']} failed" + (
+        f"; stopped early: {result['stopped']}" if result["stopped"] else ""
     )
     best = (
         f"Best {result['objective']} = {result['best_value']:.4f}; config in `best_config.json`."
@@ -239,7 +240,7 @@ def plot_trials(trials, objective, path, title=""):
 
 
 def objective_direction(name):
-    """"min" for errors and losses (`..._rmse`, `..._mae`, `...loss`), else "max"."""
+    """ "min" for errors and losses (`..._rmse`, `..._mae`, `...loss`), else "max"."""
     return "min" if name.rsplit("_", 1)[-1] in LOWER_IS_BETTER or name.endswith("loss") else "max"
 
 

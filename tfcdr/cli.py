@@ -7,6 +7,7 @@ import pathlib
 import sys
 
 from tfcdr.errors import DataError
+from tfcdr.startup import import_tensorflow
 
 METRICS_HELP = (
     "comma-separated leaderboard columns, e.g. hr@5,hr@10,ndcg@10 "
@@ -47,6 +48,11 @@ def _add_run_options(parser, seeds, config_help, output_default):
 def build_parser():
     parser = argparse.ArgumentParser(prog="tfcdr", description="Cross-domain recommendation with TensorFlow/Keras 3.")
     parser.add_argument("-q", "--quiet", action="store_true", help="only print results")
+    parser.add_argument(
+        "--verbose",
+        action="store_true",
+        help="show TensorFlow's start-up log (hidden by default; TF_CPP_MIN_LOG_LEVEL=0 too)",
+    )
     commands = parser.add_subparsers(dest="command", required=True)
 
     train = commands.add_parser("train", help="train one model and evaluate it on test")
@@ -197,6 +203,7 @@ def _export(model, split, base_dir, serving_root=None, **options):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    import_tensorflow(verbose=args.verbose)
     logging.basicConfig(format="%(message)s", level=logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("tfcdr").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:

@@ -6,6 +6,7 @@ import logging
 import pathlib
 import sys
 
+from tfcdr.data.protocols import LOO_SAMPLED, PROTOCOLS
 from tfcdr.errors import DataError
 from tfcdr.startup import import_tensorflow
 
@@ -24,8 +25,8 @@ def _add_data_options(parser):
     )
     parser.add_argument(
         "--protocol",
-        default="loo-sampled",
-        choices=["loo-sampled", "full-ranking", "rating", "adc", "cold-start"],
+        default=LOO_SAMPLED,
+        choices=list(PROTOCOLS),
         help="evaluation protocol (default: loo-sampled)",
     )
 
@@ -390,10 +391,8 @@ def _metrics(text, protocol):
     """`--metrics` as a list, checked against what the protocol measures before any training."""
     if not text:
         return None
-    from tfcdr.evaluation.evaluate import measured_metrics
-
     names = comma_names(text)
-    known = measured_metrics(protocol)
+    known = list(PROTOCOLS[protocol].measured)
     unknown = [m for m in names if m not in known]
     if unknown:
         raise DataError(f"--metrics: {protocol} does not measure {unknown}; it measures {known}")

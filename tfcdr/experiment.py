@@ -268,10 +268,11 @@ def _best_sources(name, pair_runs, split):
     Returns the result dict and one row per pair (the target's validation
     headline metric at the restored epoch, its test figure, whether chosen).
     """
-    from tfcdr.evaluation.evaluate import HEADLINE, LOWER_IS_BETTER
+    from tfcdr.data.protocols import get_protocol
 
-    metric = HEADLINE[split.protocol]
-    pick = min if metric in LOWER_IS_BETTER else max
+    metric = get_protocol(split.protocol).headline
+    lower_is_better = get_protocol(split.protocol).mode == "min"
+    pick = min if lower_is_better else max
     rows = []
     for (source, target), result in pair_runs.items():
         # The target's validation figure at the epoch whose weights were kept
@@ -296,7 +297,7 @@ def _best_sources(name, pair_runs, split):
     chosen = {}
     for target, group in frame.groupby("target", sort=False):
         values = group[f"valid {metric}"]
-        index = values.idxmin() if metric in LOWER_IS_BETTER else values.idxmax()
+        index = values.idxmin() if lower_is_better else values.idxmax()
         chosen[target] = group.loc[index, "source"]
     frame["chosen"] = [chosen[t] == s for s, t in zip(frame["source"], frame["target"], strict=True)]
     first = next(iter(pair_runs.values()))
@@ -351,7 +352,7 @@ def sweep(
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
     """
-    from tfcdr.evaluation.evaluate import HEADLINE
+    from tfcdr.data.protocols import get_protocol
 
     values = list(values)
     if not values:
@@ -378,7 +379,7 @@ def sweep(
             board,
             labels,
             values,
-            metric or HEADLINE[protocol],
+            metric or get_protocol(protocol).headline,
             pathlib.Path(output) / "sweep.png",
             title=f"{model} on {runs[0]['dataset']}: {parameter}",
         )

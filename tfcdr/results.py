@@ -10,13 +10,12 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from tfcdr.evaluation.evaluate import HEADLINE  # noqa: E402
-from tfcdr.training.fit import LOGGED_METRICS  # noqa: E402
+from tfcdr.data.protocols import get_protocol  # noqa: E402
 
 
 def headline_line(result):
     """One line of the protocol's logged metrics per domain, for progress output."""
-    names = LOGGED_METRICS[result["protocol"]][:2]
+    names = get_protocol(result["protocol"]).logged[:2]
     parts = []
     for domain, values in result["metrics"].items():
         shown = " ".join(f"{m}={values[m]:.4f}" for m in names if m in values)
@@ -127,7 +126,7 @@ def write_leaderboard(output, board, runs, metrics=None):
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     protocol = runs[0]["protocol"]
-    metrics = list(metrics or LOGGED_METRICS[protocol])
+    metrics = list(metrics or get_protocol(protocol).logged)
     missing = sorted(set(metrics) - set(board["metric"]))
     if missing:
         raise ValueError(f"no runs measured {missing}; measured: {sorted(set(board['metric']))}")
@@ -141,7 +140,7 @@ def write_leaderboard(output, board, runs, metrics=None):
         "",
     ]
     (output / "leaderboard.md").write_text("\n".join(text))
-    plot_leaderboard(board, HEADLINE[protocol], output / "leaderboard.png")
+    plot_leaderboard(board, get_protocol(protocol).headline, output / "leaderboard.png")
 
 
 def collect_runs(folders):

@@ -4,7 +4,8 @@ import pytest
 
 from tests.test_case import tiny_data
 from tfcdr.data.cross_domain_data import CrossDomainData
-from tfcdr.data.splits import PROTOCOLS, RankingEval, SampledEval, make_split
+from tfcdr.data.protocols import PROTOCOLS
+from tfcdr.data.splits import BUILDERS, RankingEval, SampledEval, make_split
 from tfcdr.data.synthetic import make_synthetic
 from tfcdr.errors import DataError
 
@@ -168,3 +169,7 @@ def test_select_keeps_the_chosen_domains_rows_in_the_given_order():
     assert split.domain_names == ["domain_0", "domain_1", "domain_2"]
     with pytest.raises(DataError, match="distinct domains"):
         split.select(["domain_0", "nope"])
+
+
+def test_every_protocol_has_one_builder():
+    assert set(BUILDERS) == set(PROTOCOLS)

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from tests.evaluation import reference
+from tfcdr.data.protocols import PROTOCOLS
 from tfcdr.evaluation import metrics
 
 
@@ -108,13 +109,13 @@ def test_unknown_tie_policy_is_refused():
         metrics.sampled_metrics(np.zeros((2, 3)), ties="optimistic")
 
 
-@pytest.mark.parametrize("protocol", ["loo-sampled", "cold-start", "full-ranking", "adc", "rating"])
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
 def test_measured_metrics_are_exactly_what_evaluate_reports(protocol):
     from tests.test_case import tiny_split
-    from tfcdr.evaluation.evaluate import evaluate, measured_metrics
+    from tfcdr.evaluation.evaluate import evaluate
     from tfcdr.models import build_model
 
     split = tiny_split(protocol, implicit=protocol != "rating")
     reported = evaluate(build_model("cmf", split), split, "valid")
     for values in reported.values():
-        assert sorted(set(values) - {"users"}) == sorted(measured_metrics(protocol))
+        assert sorted(set(values) - {"users"}) == sorted(PROTOCOLS[protocol].measured)

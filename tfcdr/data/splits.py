@@ -29,12 +29,11 @@ import logging
 import numpy as np
 import pandas as pd
 
+from tfcdr.data.protocols import PROTOCOLS
 from tfcdr.data.sampling import KnownItems, sample_negatives
 from tfcdr.errors import DataError
 
 logger = logging.getLogger("tfcdr")
-
-PROTOCOLS = ("loo-sampled", "full-ranking", "rating", "adc", "cold-start")
 
 
 @dataclasses.dataclass
@@ -181,7 +180,7 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
 
     Args:
         data: the `CrossDomainData`.
-        protocol: one of `PROTOCOLS`.
+        protocol: a name in `tfcdr.data.protocols.PROTOCOLS`.
         seed: the same seed gives the same split (and candidates).
         **options: per protocol: `num_negatives` (99), `ratios`
             ((0.8, 0.1, 0.1)), `fold` (None or 0-4 for rating), `threshold`
@@ -192,14 +191,7 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
     Returns:
         A `Split`.
     """
-    builders = {
-        "loo-sampled": _loo_sampled,
-        "full-ranking": _full_ranking,
-        "rating": _rating,
-        "adc": _adc,
-        "cold-start": _cold_start,
-    }
-    if protocol not in builders:
+    if protocol not in BUILDERS:
         raise DataError(f"unknown protocol {protocol!r}; choose one of {list(PROTOCOLS)}")
     split = Split(
         dataset=data.name,
@@ -214,7 +206,7 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
         user_features=data.user_features,
         item_features={n: d.item_features for n, d in data.domains.items() if d.item_features is not None},
     )
-    builders[protocol](data, split, np.random.default_rng(seed), **options)
+    BUILDERS[protocol](data, split, np.random.default_rng(seed), **options)
     for note in split.notes:
         logger.info(note)
     return split
@@ -484,3 +476,13 @@ def save_split(split, path):
     meta = {k: getattr(split, k) for k in ("dataset", "protocol", "seed", "options")}
     arrays["__meta__"] = np.array(json.dumps(meta, default=str))
     np.savez_compressed(path, **arrays)
+
+
+# One builder per row of `tfcdr.data.protocols.PROTOCOLS` (a test checks they match).
+BUILDERS = {
+    "loo-sampled": _loo_sampled,
+    "full-ranking": _full_ranking,
+    "rating": _rating,
+    "adc": _adc,
+    "cold-start": _cold_start,
+}

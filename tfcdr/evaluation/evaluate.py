@@ -5,33 +5,15 @@ import weakref
 import numpy as np
 import tensorflow as tf
 
+from tfcdr.data.protocols import get_protocol
 from tfcdr.data.splits import RankingEval, RatingEval, SampledEval
 from tfcdr.evaluation import metrics as metric_fns
 
-HEADLINE = {
-    "loo-sampled": "hr@10",
-    "cold-start": "hr@10",
-    "full-ranking": "recall@10",
-    "adc": "ndcg@10",
-    "rating": "rmse",
-}
-LOWER_IS_BETTER = {"rmse", "mae"}
-
 
 def headline_metric(protocol):
-    """The metric models are selected on under a protocol, and its direction."""
-    name = HEADLINE[protocol]
-    return name, ("min" if name in LOWER_IS_BETTER else "max")
-
-
-def measured_metrics(protocol):
-    """Names of the metrics `evaluate` reports per domain under `protocol` (default cut-offs)."""
-    if protocol == "rating":
-        return ["rmse", "mae", "precision@5", "recall@5"]
-    if protocol in ("loo-sampled", "cold-start"):
-        return [f"{kind}@{k}" for kind in ("hr", "ndcg", "mrr") for k in metric_fns.SAMPLED_KS]
-    ks = metric_fns.ADC_KS if protocol == "adc" else metric_fns.FULL_KS
-    return [f"{kind}@{k}" for kind in ("recall", "precision", "hr", "ndcg", "mrr") for k in ks]
+    """The metric models are selected on under a protocol, and its direction ("min" or "max")."""
+    entry = get_protocol(protocol)
+    return entry.headline, entry.mode
 
 
 _SCORERS = weakref.WeakKeyDictionary()
@@ -99,10 +81,10 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
             results[name] = {}
             continue
         if isinstance(part, SampledEval):
-            results[name] = _sampled(scorer, name, part, ks or metric_fns.SAMPLED_KS, ties, batch_size)
+            results[name] = _sampled(scorer, name, part, ks or get_protocol(split.protocol).ks, ties, batch_size)
         elif isinstance(part, RankingEval):
-            default = metric_fns.ADC_KS if split.protocol == "adc" else metric_fns.FULL_KS
-            results[name] = _ranking(scorer, name, part, split.num_items[name], ks or default, batch_size)
+            ks_ = ks or get_protocol(split.protocol).ks
+            results[name] = _ranking(scorer, name, part, split.num_items[name], ks_, batch_size)
         elif isinstance(part, RatingEval):
             predicted = scorer.score_pairs(name, part.users, part.items, batch_size).numpy()
             results[name] = metric_fns.rating_metrics(predicted, part.ratings, part.users, part.relevance_threshold)

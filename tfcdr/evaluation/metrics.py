@@ -13,9 +13,7 @@ import numpy as np
 import tensorflow as tf
 from keras import ops
 
-SAMPLED_KS = (5, 10, 20, 50)
-FULL_KS = (5, 10, 20, 50)
-ADC_KS = (5, 10, 15, 20)
+from tfcdr.data.protocols import FULL_KS, SAMPLED_KS
 
 
 def _discount_sums(length, kind):

@@ -7,6 +7,7 @@ Adding a method means adding one entry here.
 
 import dataclasses
 
+from tfcdr.data.protocols import COLD_START, RATING
 from tfcdr.models.adc import ADC
 from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdfm import CDFM
@@ -75,21 +76,21 @@ MODELS = {
         {},
         {"batch_size": 128},
         "CoNet: two MLP towers (shared user embedding) joined by cross units on every layer, eq. 7",
-        protocol_presets={"rating": {"loss_type": "mse"}},
+        protocol_presets={RATING: {"loss_type": "mse"}},
     ),
     "conet-lasso": ModelSpec(
         CoNet,
         {"lasso_weight": 1e-3},
         {"batch_size": 128},
         "CoNet-lasso: CoNet with an L1 (lasso) penalty on the task relationship matrices, eq. 8",
-        protocol_presets={"rating": {"loss_type": "mse"}},
+        protocol_presets={RATING: {"loss_type": "mse"}},
     ),
     "cmf": ModelSpec(
         CMF,
         {},
         {"learning_rate": 5e-3, "batch_size": 1024},
         "CMF: user factors shared across domains, per-domain items (loss_type bce|mse|bpr, auxiliary_weight)",
-        protocol_presets={"rating": {"loss_type": "mse"}},
+        protocol_presets={RATING: {"loss_type": "mse"}},
     ),
     "emcdr": ModelSpec(
         EMCDR,
@@ -98,14 +99,14 @@ MODELS = {
         "EMCDR: per-domain BPR-MF (MF under rating) plus an MLP map of source to target user factors "
         "for cold-start users",
         # Every domain of a cold-start split has cold users: map both ways.
-        protocol_presets={"rating": {"loss_type": "mse"}, "cold-start": {"bidirectional": True}},
+        protocol_presets={RATING: {"loss_type": "mse"}, COLD_START: {"bidirectional": True}},
     ),
     "cdfm": ModelSpec(
         CDFM,
         {},
         {"learning_rate": 1e-2, "batch_size": 1024},
         "FM on merged domains: user, item and domain fields (+ optional side features); loss_type bce|mse",
-        protocol_presets={"rating": {"loss_type": "mse"}},
+        protocol_presets={RATING: {"loss_type": "mse"}},
     ),
     "adc": ModelSpec(
         ADC,
@@ -149,7 +150,7 @@ MODELS = {
         {},
         {"learning_rate": 1e-2, "batch_size": 1024},
         "CDFM with the dataset's user and item side features as extra fields (e.g. MovieLens demographics, genres)",
-        protocol_presets={"rating": {"loss_type": "mse"}},
+        protocol_presets={RATING: {"loss_type": "mse"}},
         main_job=False,
         feature_args=("user_feature_dim", "item_feature_dims"),
     ),

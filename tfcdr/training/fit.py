@@ -3,16 +3,8 @@
 import keras
 
 from tfcdr.data import pipelines
+from tfcdr.data.protocols import get_protocol
 from tfcdr.evaluation import EvaluationCallback, headline_metric
-
-# The metrics put into logs every epoch: the cut-off the papers report.
-LOGGED_METRICS = {
-    "loo-sampled": ("hr@10", "ndcg@10", "mrr@10"),
-    "cold-start": ("hr@10", "ndcg@10", "mrr@10"),
-    "full-ranking": ("recall@10", "ndcg@10", "hr@10"),
-    "adc": ("recall@10", "ndcg@10"),
-    "rating": ("rmse", "mae", "precision@5", "recall@5"),
-}
 
 
 def monitor_for(protocol, monitor="mean"):
@@ -82,7 +74,7 @@ def fit_model(
     )
     monitor, mode = monitor_for(split.protocol, monitor)
     all_callbacks = [
-        EvaluationCallback(split, metrics=LOGGED_METRICS[split.protocol]),
+        EvaluationCallback(split, metrics=get_protocol(split.protocol).logged),
         keras.callbacks.EarlyStopping(
             monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
         ),

@@ -12,6 +12,7 @@ import shlex
 import sys
 
 from tfcdr.cli import comma_names
+from tfcdr.data.protocols import LOO_SAMPLED, PROTOCOLS
 from tfcdr.errors import DataError
 from tfcdr.transfer.configurations import CONFIGURATIONS, MODES
 
@@ -45,7 +46,12 @@ def add_arguments(parser):
     parser.add_argument("--patience", type=int, default=None)
     parser.add_argument("--embedding-dim", type=int, default=None, help="default 32")
     parser.add_argument("--hidden-units", default=None, help="comma-separated tower widths (default 64,32,16,8)")
-    parser.add_argument("--protocol", default="loo-sampled", choices=["loo-sampled", "full-ranking"])
+    parser.add_argument(
+        "--protocol",
+        default=LOO_SAMPLED,
+        # The study ranks items on one target domain at a time.
+        choices=[name for name, p in PROTOCOLS.items() if p.single_domain and p.kind != "rating"],
+    )
     parser.add_argument("--data-dir", default=None, help="folder of the shared datasets")
     parser.add_argument(
         "--dataset-options",

@@ -22,8 +22,8 @@ import matplotlib.pyplot as plt  # noqa: E402
 import pandas as pd  # noqa: E402
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
+from tfcdr.data.protocols import LOWER_IS_BETTER, get_protocol  # noqa: E402
 from tfcdr.errors import DataError  # noqa: E402
-from tfcdr.evaluation.evaluate import HEADLINE, LOWER_IS_BETTER  # noqa: E402
 from tfcdr.models import get_spec  # noqa: E402
 from tfcdr.tuning.hypermodel import CDRHyperModel  # noqa: E402
 
@@ -45,7 +45,7 @@ def objective_for(protocol, objective=None):
     Returns:
         A `keras_tuner.Objective` whose direction comes from the metric.
     """
-    name = objective or f"val_target_{HEADLINE[protocol]}"
+    name = objective or f"val_target_{get_protocol(protocol).headline}"
     return keras_tuner.Objective(name, objective_direction(name))
 
 

@@ -6,6 +6,7 @@ import logging
 import pathlib
 import sys
 
+from tfcdr.command_options import comma_names
 from tfcdr.data.protocols import LOO_SAMPLED, PROTOCOLS
 from tfcdr.errors import DataError
 from tfcdr.startup import import_tensorflow
@@ -397,11 +398,6 @@ def _metrics(text, protocol):
     if unknown:
         raise DataError(f"--metrics: {protocol} does not measure {unknown}; it measures {known}")
     return names
-
-
-def comma_names(text):
-    """A comma-separated option as a list of its non-empty names ([] when not given)."""
-    return [name.strip() for name in str(text or "").split(",") if name.strip()]
 
 
 def _sweep_values(text):

@@ -11,7 +11,7 @@ import pathlib
 import shlex
 import sys
 
-from tfcdr.cli import comma_names
+from tfcdr.command_options import comma_names
 from tfcdr.data.protocols import LOO_SAMPLED, PROTOCOLS
 from tfcdr.errors import DataError
 from tfcdr.transfer.configurations import CONFIGURATIONS, MODES

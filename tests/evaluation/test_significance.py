@@ -1,7 +1,8 @@
 import numpy as np
+import pandas as pd
 import pytest
 
-from tfcdr.evaluation.significance import holm, mark_best, paired_p_value
+from tfcdr.evaluation.significance import holm, leaderboard_marks, mark_best, paired_p_value
 
 
 def test_holm_matches_a_hand_computed_family():
@@ -62,3 +63,26 @@ def test_misaligned_or_non_finite_values_are_refused():
         paired_p_value(np.zeros(3), np.zeros(4))
     with pytest.raises(ValueError, match="finite"):
         paired_p_value(np.array([np.nan, 1.0]), np.zeros(2))
+
+
+def _run(model, seed, values, domain="target"):
+    frame = pd.DataFrame({"domain": domain, "user": np.arange(len(values)), "hr@10": values})
+    return {"model": model, "seed": seed, "per_user": frame}
+
+
+def test_leaderboard_marks_pool_seeds_and_pair_users():
+    rng = np.random.default_rng(5)
+    base = [rng.binomial(1, 0.3, size=200).astype(float) for _ in range(2)]
+    runs = [_run("weak", s, base[s]) for s in range(2)]
+    runs += [_run("strong", s, np.maximum(base[s], rng.binomial(1, 0.5, size=200))) for s in range(2)]
+    runs += [_run("copy", s, base[s].copy()) for s in range(2)]
+    marks = leaderboard_marks(runs).set_index("model")
+    assert marks.loc["strong", "best"] and marks.loc["strong", "tied_with_best"]
+    assert not marks.loc["weak", "tied_with_best"] and not marks.loc["copy", "tied_with_best"]
+    # Pooled: the mean is over both seeds' users.
+    assert marks.loc["weak", "mean"] == pytest.approx(np.concatenate(base).mean())
+
+
+def test_leaderboard_marks_skip_unpaired_rows_and_runs_without_values():
+    runs = [_run("a", 0, np.ones(10)), _run("b", 0, np.zeros(12)), {"model": "c", "seed": 0}]
+    assert leaderboard_marks(runs).empty

@@ -110,3 +110,47 @@ def confidence_interval(values, level=0.95):
         return float(values.mean()), float(values.mean())
     half = stats.norm.ppf(0.5 + level / 2) * values.std(ddof=1) / np.sqrt(values.size)
     return float(values.mean() - half), float(values.mean() + half)
+
+
+def leaderboard_marks(runs, alpha=0.05):
+    """Best-model marks for every domain and metric of a leaderboard's runs, pooled over seeds.
+
+    Args:
+        runs: result dicts, each with `model`, `seed` and `per_user`: a
+            DataFrame of test values with columns `domain`, `user` and one
+            per metric (runs without one are left out of the marks).
+        alpha: level of each family (one domain and metric).
+
+    Returns:
+        DataFrame with columns domain, metric, model, mean, ci_low, ci_high,
+        p_value, p_holm, best, tied_with_best; empty when no run has
+        per-user values. A domain and metric whose models were not
+        measured on the same (seed, user) rows is skipped: the test needs
+        pairs.
+    """
+    from tfcdr.data.protocols import LOWER_IS_BETTER
+
+    frames = [
+        run["per_user"].assign(model=run["model"], seed=run["seed"])
+        for run in runs
+        if run.get("per_user") is not None and len(run["per_user"])
+    ]
+    columns = ["domain", "metric", "model", "mean", "ci_low", "ci_high", "p_value", "p_holm", "best", "tied_with_best"]
+    if not frames:
+        return pd.DataFrame(columns=columns)
+    pooled = pd.concat(frames, ignore_index=True)
+    metrics = [c for c in pooled.columns if c not in ("domain", "user", "model", "seed")]
+    tables = []
+    for domain, rows in pooled.groupby("domain", sort=False):
+        for metric in metrics:
+            wide = rows.pivot_table(index=["seed", "user"], columns="model", values=metric, aggfunc="first", sort=True)
+            wide = wide[[m for m in dict.fromkeys(rows["model"]) if m in wide.columns]]
+            if wide.isna().any().any() or wide.shape[1] < 1:
+                continue
+            marks = mark_best(
+                {model: wide[model].to_numpy() for model in wide.columns},
+                lower_is_better=metric in LOWER_IS_BETTER,
+                alpha=alpha,
+            )
+            tables.append(marks.reset_index().assign(domain=domain, metric=metric))
+    return pd.concat(tables, ignore_index=True)[columns] if tables else pd.DataFrame(columns=columns)

@@ -84,7 +84,7 @@ def test_recipe_with_a_missing_file_names_it(tmp_path):
 
 
 def test_folder_of_domain_files(tmp_path):
-    (tmp_path / "books.csv").write_text("user,item,rating\nu1,b1,5\nu2,b2,4\nu1,b2,2\n")
+    (tmp_path / "books.csv").write_text("user,item,rating\nu1,b1,5\nu2,b2,4\nu1,b2,2\nu2,b3,5\n")
     (tmp_path / "movies.tsv").write_text("u1\tm1\nu3\tm2\n")
     data = load_dataset(tmp_path)
     assert data.domain_names == ["books", "movies"]
@@ -96,7 +96,7 @@ def test_folder_of_domain_files(tmp_path):
 
 def test_long_table_with_domain_column(tmp_path):
     path = tmp_path / "logs.csv"
-    path.write_text("uid,iid,stars,kind\na,x,5,music\nb,y,3,books\na,z,4,books\n")
+    path.write_text("uid,iid,stars,kind\na,x,5,music\nb,y,3,books\na,z,4,books\nb,w,4,music\n")
     data = load_dataset(
         path,
         user="uid",
@@ -112,10 +112,10 @@ def test_long_table_with_domain_column(tmp_path):
 
 def test_single_domain_file(tmp_path):
     path = tmp_path / "ratings_Books.csv"
-    path.write_text("A1,0001,5.0,1\nA2,0001,4.0,2\n")
+    path.write_text("A1,0001,5.0,1\nA2,0001,4.0,2\nA3,0002,3.0,3\n")
     data = load_dataset(path)
     assert data.domain_names == ["Books"]
-    assert list(data.domain("Books").item_vocab) == ["0001"]
+    assert list(data.domain("Books").item_vocab) == ["0001", "0002"]
 
 
 def test_bad_line_in_user_file_reaches_the_caller(tmp_path):

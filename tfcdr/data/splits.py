@@ -222,9 +222,9 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
 
 def _positives(data, name, split):
     table = data.domains[name].interactions
-    if data.positive_threshold is None:
+    kept = data.positives(name)
+    if kept is table:  # implicit, or no threshold: every interaction
         return table
-    kept = table[table["rating"] >= data.positive_threshold]
     split.notes.append(
         f"{name}: {len(table) - len(kept)} of {len(table)} ratings below "
         f"{data.positive_threshold:g} are not positives (kept out of training, "

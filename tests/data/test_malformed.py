@@ -129,7 +129,10 @@ CASES = [
     ("truncated_gz", ("csv.gz", gzip.compress(GOOD)[:-30]), {}, Error("not a readable gzip file")),
     ("gzip_without_gz_name", ("csv", gzip.compress(GOOD)), {}, Error("the file is gzip-compressed")),
     ("zip_without_zip_name", ("csv", zipped("r.json", "\n".join(REVIEWS))), {}, Error("the file is a zip archive")),
+    ("excel_workbook", ("xlsx", zipped("xl/workbook.xml", "<workbook/>")), {}, Error("save it as CSV or Parquet")),
+    ("semicolon_separator", ("csv", GOOD.replace(b",", b";")), {}, Error("cannot tell the separator", 1)),
     ("parquet_without_parquet_name", ("csv", parquet(frame_of(long_text()))), {}, Error("the file is Parquet")),
+    ("json_gz_that_is_not_gzip", ("json.gz", "\n".join(REVIEWS).encode()), {}, Error("not a readable gzip file")),
     ("zip_that_is_not_zip", ("zip", GOOD), {}, Error("not a readable zip file")),
     ("truncated_zip", ("zip", zipped("r.json", "\n".join(REVIEWS))[:-40]), {}, Error("not a readable zip file")),
     (
@@ -221,6 +224,22 @@ CASES = [
         Loaded("removed surrounding whitespace from 2 domain values"),
     ),
     ("id_only_spaces", ("csv", GOOD.replace(b"u2,c,3", b"  ,c,3")), {}, Error("empty user", 8)),
+    (
+        "inter_header_any_case",
+        ("inter", b"USER_ID:token\tItem_Id:token\tRATING:float\n" + GOOD.split(b"\n", 1)[1].replace(b",", b"\t")),
+        {},
+        Loaded("ratings >= 4", domains=("data",)),
+    ),
+    (
+        "inter_negative_rating",
+        (
+            "inter",
+            b"user_id:token\titem_id:token\trating:float\n"
+            + GOOD.split(b"\n", 1)[1].replace(b",", b"\t").replace(b"u7\tc\t3", b"u7\tc\t-3"),
+        ),
+        {},
+        Error("negative rating", 23),
+    ),
     ("header_lacks_item", ("csv", b"user,thing,rating,domain\nu1,a,5,books\n"), {}, Error("lacks column(s) ['item']")),
     # --- folders, links
     ("dangling_symlink_file", ("csv", Link("nowhere.csv")), {}, Error("broken symbolic link")),

@@ -101,7 +101,7 @@ _SCALE_SHARE = 0.99
 # Leading bytes of files that are not text in the expected encoding.
 _MAGIC = {
     b"\x1f\x8b": "gzip-compressed: name it <name>.gz",
-    b"PK\x03\x04": "a zip archive: name it <name>.zip (reviews JSON inside) or unpack it",
+    b"PK\x03\x04": "a zip archive (an Excel workbook is one: save it as CSV or Parquet), not text",
     b"\xff\xfe": "UTF-16 text: save it as UTF-8, or pass encoding='utf-16'",
     b"\xfe\xff": "UTF-16 text: save it as UTF-8, or pass encoding='utf-16'",
     b"PAR1": "Parquet: name it <name>.parquet",

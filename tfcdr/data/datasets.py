@@ -58,7 +58,7 @@ GENRE_GROUPS = {
 MOVIELENS_POSITIVE = 4
 
 # A user's explicit ratings without a positive threshold: positives are the
-# ratings at least this far up the rating scale (declared, else observed),
+# ratings at least this far up the rating scale (declared, else inferred),
 # i.e. 4 and 5 of 1-5 stars, the MovieLens recipes' rule.
 DEFAULT_POSITIVE_FRACTION = 0.75
 
@@ -111,7 +111,7 @@ def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_sc
     is >= `positive_threshold`. Recipes bring their own default (MovieLens:
     4; the other explicit recipes count every rating); a user's explicit
     files default to 3/4 of the way up the rating scale (declared, else
-    observed: 4 and 5 of 1-5 stars), written to `notes` and shown by
+    inferred: 4 and 5 of 1-5 stars), written to `notes` and shown by
     `describe_text`. Every domain must have a positive, at least two items,
     and no user who interacted with all of its items (`check_domains`).
 
@@ -203,7 +203,11 @@ def _load_path(
         # A file without ratings holds clicks: every interaction is positive.
         implicit = {label: "rating" not in frame for label, frame in frames.items()}
     implicit_of = implicit if isinstance(implicit, dict) else dict.fromkeys(frames, implicit)
-    rated = {label: frame["rating"] for label, frame in frames.items() if not implicit_of[label] and "rating" in frame}
+    rated = {
+        label: frame["rating"]
+        for label, frame in frames.items()
+        if not implicit_of.get(label, False) and "rating" in frame
+    }
     if positive_threshold is None and rated:
         positive_threshold = _default_positive_threshold(rated, rating_scale, notes)
     name = name or path.name.split(".")[0]

@@ -154,7 +154,10 @@ def read_delimited(path, columns, sep=",", header=False, optional=(), encoding="
         sep = _STAND_IN
     quoting = csv.QUOTE_MINIMAL if sep == "," else csv.QUOTE_NONE
     if header:
-        columns = _match_header(_header_fields(text, sep, quoting), columns, optional, path)
+        fields = _header_fields(text, sep, quoting)
+        if not fields:
+            raise DataError("the file has no header and no data rows", path)
+        columns = _match_header(fields, columns, optional, path)
 
     def record_lines(width):
         return _record_lines(path, text, sep, shown_sep, quoting, header, width)
@@ -332,7 +335,9 @@ def read_interactions(path, sep=None, encoding="utf-8", notes=None, rating_scale
         named = _aliased(header_names(path))
         if not {"user", "item"} <= set(named.values()):
             raise DataError(
-                f"no user and item columns (names as in HEADER_ALIASES); the table has {header_names(path)}", path
+                "no columns naming the user and the item (e.g. user, user_id or reviewerID; item, item_id or "
+                f"asin); the table has {header_names(path)}",
+                path,
             )
         return read_parquet(path, named, **checks)
     first = _first_line(path, encoding)
@@ -398,7 +403,7 @@ def read_domain_files(source, sep=None, encoding="utf-8", notes=None, rating_sca
                 paths[name] = path
         if not paths:
             raise DataError(
-                "no per-domain files (<domain>.csv|.tsv|.inter, ratings_<Category>.csv, "
+                "no per-domain files (<domain>.csv|.tsv|.inter|.parquet, ratings_<Category>.csv, "
                 f"reviews_<Category>_5.json) in the folder; it has {skipped}",
                 folder,
             )

@@ -527,3 +527,19 @@ def test_parquet_dates_and_infinite_ratings(tmp_path):
     raises_at(lambda: readers.read_domain_table(path), path, None, float("inf"), "row 2", "not a finite number")
     table.assign(rating=[4.0, 5.0]).to_parquet(path, index=False)
     np.testing.assert_array_equal(readers.read_domain_table(path)["timestamp"], [86400.0, 172800.0])
+
+
+def test_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
+    # Tests may run as root, which reads any file whatever its mode: make the read itself fail.
+    path = write(tmp_path, "books.csv", "user,item\nu1,b1\n")
+    original = type(path).read_bytes
+
+    def refuse(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    raises_at(
+        lambda: readers.read_delimited(path, ("user", "item"), header=True), path, None, None, "Permission denied"
+    )

@@ -3,6 +3,7 @@
 import argparse
 import json
 import logging
+import math
 import pathlib
 import sys
 
@@ -30,6 +31,53 @@ def _add_data_options(parser):
         choices=list(PROTOCOLS),
         help="evaluation protocol (default: loo-sampled)",
     )
+    _add_rating_options(parser)
+
+
+def _add_rating_options(parser):
+    """How explicit ratings are read: which are positives, and their scale."""
+    parser.add_argument(
+        "--positive-threshold",
+        type=_finite_number,
+        default=None,
+        metavar="R",
+        help="explicit ratings >= R are the positives of ranking protocols; 0 counts every rating "
+        "(default: the recipe's, e.g. 4 for MovieLens; for your own files 3/4 up the rating scale, "
+        "4 of 1-5 stars; `data describe` says which)",
+    )
+    parser.add_argument(
+        "--rating-scale",
+        type=_rating_scale,
+        default=None,
+        metavar="LOW,HIGH",
+        help="the ratings' scale, e.g. 1,5; a rating outside it is an error (default: no negative rating and "
+        "none far above the 1-, 5- or 10-point scale that 99%% of the ratings lie on)",
+    )
+
+
+def _finite_number(text):
+    try:
+        value = float(text)
+    except ValueError:
+        value = math.nan
+    if not math.isfinite(value):
+        raise argparse.ArgumentTypeError(f"expected a finite number, got {text!r}")
+    return value
+
+
+def _rating_scale(text):
+    from tfcdr.data.readers import checked_rating_scale
+
+    try:
+        return checked_rating_scale(text.split(","))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected LOW,HIGH with LOW < HIGH, e.g. 1,5; got {text!r}") from None
+
+
+def _load_options(args):
+    """The `load_dataset` options given on the command line."""
+    options = {"positive_threshold": args.positive_threshold, "rating_scale": args.rating_scale}
+    return {key: value for key, value in options.items() if value is not None}
 
 
 def _add_run_options(parser, seeds, config_help, output_default):
@@ -148,6 +196,7 @@ def build_parser():
     describe = data_commands.add_parser("describe", help="users, items, interactions, density and overlap per domain")
     describe.add_argument("dataset", help="recipe name or path")
     describe.add_argument("--data-dir", default=None)
+    _add_rating_options(describe)
     data_commands.add_parser("list", help="the named dataset recipes")
 
     commands.add_parser("models", help="the registered models")
@@ -190,7 +239,18 @@ def _split(args):
     from tfcdr.data.datasets import load_dataset
     from tfcdr.data.splits import make_split
 
-    return make_split(load_dataset(args.dataset, data_dir=args.data_dir), args.protocol, seed=args.seed)
+    return make_split(
+        load_dataset(args.dataset, data_dir=args.data_dir, **_load_options(args)), args.protocol, seed=args.seed
+    )
+
+
+def _dataset(args):
+    """What compare/sweep load: the name, or the data already loaded when load options were given."""
+    if not _load_options(args):
+        return args.dataset
+    from tfcdr.data.datasets import load_dataset
+
+    return load_dataset(args.dataset, data_dir=args.data_dir, **_load_options(args))
 
 
 def _export(model, split, base_dir, serving_root=None, **options):
@@ -229,7 +289,7 @@ def _run(args):
             for name, entry in DATASETS.items():
                 print(f"{name:<34} {entry.description}")
             return 0
-        print(load_dataset(args.dataset, data_dir=args.data_dir).describe_text())
+        print(load_dataset(args.dataset, data_dir=args.data_dir, **_load_options(args)).describe_text())
         return 0
 
     if args.command == "transfer":
@@ -342,7 +402,7 @@ def _run(args):
         output = _output(args.output, f"compare-{pathlib.Path(args.dataset).name}-{args.protocol}")
         board, runs = experiment.compare(
             models,
-            dataset=args.dataset,
+            dataset=_dataset(args),
             protocol=args.protocol,
             seeds=seeds,
             epochs=args.epochs,
@@ -370,7 +430,7 @@ def _run(args):
             args.model,
             args.param,
             values,
-            dataset=args.dataset,
+            dataset=_dataset(args),
             protocol=args.protocol,
             seeds=[int(s) for s in args.seeds.split(",")],
             epochs=args.epochs,

@@ -73,3 +73,24 @@ def test_numeric_ids_sort_numerically():
     data = CrossDomainData.from_frames("toy", frames)
     assert list(data.user_vocab) == ["9", "10", "100"]
     assert np.array_equal(data.domain("a").item_vocab, ["1", "2", "3"])
+
+
+def test_positives_apply_the_threshold_to_explicit_domains_only():
+    data = _data()
+    assert len(data.positives("books")) == 3  # no threshold: every rating
+    assert "every interaction, whatever its rating" in data.describe_text()
+    data.positive_threshold = 4
+    assert data.user_vocab[data.positives("books")["user"]].tolist() == ["u1", "u2"]  # ratings 4 and 5
+    assert len(data.positives("music")) == 2  # implicit: every click, though its unit rating is below 4
+    assert data.describe().loc[["books", "music"], "positives"].tolist() == [2, 2]
+    assert "rating >= 4 in books; every interaction in the implicit domains" in data.describe_text()
+
+
+def test_check_domains_names_the_one_item_domain_and_the_user_with_every_item():
+    frames = {"books": pd.DataFrame({"user": ["u1", "u2", "u2"], "item": ["b1", "b1", "b2"]})}
+    full = CrossDomainData.from_frames("toy", frames, implicit=True)
+    with pytest.raises(DataError, match=r"'books' of 'toy'.*every one of its 2 items.*'u2'"):
+        full.check_domains()
+    frames["books"] = pd.DataFrame({"user": ["u1", "u2"], "item": ["b1", "b1"]})
+    with pytest.raises(DataError, match=r"'books' of 'toy' has a single item"):
+        CrossDomainData.from_frames("toy", frames, implicit=True).check_domains()

@@ -1,6 +1,7 @@
 """load_dataset: names, user paths, the data folder, and the real-data recipes."""
 
 import numpy as np
+import pandas as pd
 import pytest
 
 from tfcdr.data import datasets
@@ -84,7 +85,7 @@ def test_recipe_with_a_missing_file_names_it(tmp_path):
 
 
 def test_folder_of_domain_files(tmp_path):
-    (tmp_path / "books.csv").write_text("user,item,rating\nu1,b1,5\nu2,b2,4\nu1,b2,2\n")
+    (tmp_path / "books.csv").write_text("user,item,rating\nu1,b1,5\nu2,b2,4\nu1,b2,2\nu2,b3,5\n")
     (tmp_path / "movies.tsv").write_text("u1\tm1\nu3\tm2\n")
     data = load_dataset(tmp_path)
     assert data.domain_names == ["books", "movies"]
@@ -96,7 +97,7 @@ def test_folder_of_domain_files(tmp_path):
 
 def test_long_table_with_domain_column(tmp_path):
     path = tmp_path / "logs.csv"
-    path.write_text("uid,iid,stars,kind\na,x,5,music\nb,y,3,books\na,z,4,books\n")
+    path.write_text("uid,iid,stars,kind\na,x,5,music\nb,y,3,books\na,z,4,books\nb,w,4,music\n")
     data = load_dataset(
         path,
         user="uid",
@@ -112,10 +113,10 @@ def test_long_table_with_domain_column(tmp_path):
 
 def test_single_domain_file(tmp_path):
     path = tmp_path / "ratings_Books.csv"
-    path.write_text("A1,0001,5.0,1\nA2,0001,4.0,2\n")
+    path.write_text("A1,0001,5.0,1\nA2,0001,4.0,2\nA3,0002,3.0,3\n")
     data = load_dataset(path)
     assert data.domain_names == ["Books"]
-    assert list(data.domain("Books").item_vocab) == ["0001"]
+    assert list(data.domain("Books").item_vocab) == ["0001", "0002"]
 
 
 def test_bad_line_in_user_file_reaches_the_caller(tmp_path):
@@ -123,6 +124,81 @@ def test_bad_line_in_user_file_reaches_the_caller(tmp_path):
     path.write_text("user,item,rating,domain\na,x,5,music\nb,y,,books\n")
     with pytest.raises(DataError, match=r"logs.csv, line 3: empty rating"):
         load_dataset(path)
+
+
+def _interaction_table():
+    """Two explicit domains with integer user ids, text item ids and integer times."""
+    rows = [
+        (user, f"i{(user * 3 + step) % 7}", (user + step) % 5 + 1, 1000 + user * 10 + step)
+        for user in range(9)
+        for step in range(3)
+    ]
+    table = pd.DataFrame(rows, columns=["user", "item", "rating", "timestamp"])
+    table["domain"] = np.where(table.index % 2 == 0, "books", "music")
+    return table
+
+
+@pytest.mark.parametrize("layout", ["long table", "folder", "one domain"])
+def test_parquet_loads_identically_to_the_same_csv(tmp_path, layout):
+    table = _interaction_table()
+    loaded = {}
+    for kind in ("csv", "parquet"):
+        folder = tmp_path / kind
+        folder.mkdir()
+
+        def save(frame, path, kind=kind):
+            frame.to_csv(path, index=False) if kind == "csv" else frame.to_parquet(path, index=False)
+            return path
+
+        if layout == "long table":
+            path = save(table, folder / f"logs.{kind}")
+        elif layout == "folder":
+            for name, part in table.groupby("domain"):
+                save(part.drop(columns="domain"), folder / f"{name}.{kind}")
+            path = folder
+        else:
+            path = save(
+                table.drop(columns="domain").rename(columns={"user": "userId", "item": "ItemID"}),
+                folder / f"books.{kind}",
+            )
+        loaded[kind] = load_dataset(path, name="logs")
+    csv, parquet = loaded["csv"], loaded["parquet"]
+    assert parquet.domain_names == csv.domain_names
+    np.testing.assert_array_equal(parquet.user_vocab, csv.user_vocab)
+    assert parquet.positive_threshold == csv.positive_threshold == 4
+    assert parquet.notes == csv.notes  # the default threshold's note
+    for name in csv.domain_names:
+        np.testing.assert_array_equal(parquet.domain(name).item_vocab, csv.domain(name).item_vocab)
+        pd.testing.assert_frame_equal(parquet.domain(name).interactions, csv.domain(name).interactions)
+    assert len(csv.domains[csv.domain_names[0]].interactions) > 5
+
+
+def test_rating_options_reach_recipes_and_a_loaded_dataset_passes_through():
+    explicit = {"num_users": 60, "num_items": 30, "interactions_per_user": (8, 4), "implicit": False}
+    data = load_dataset("synthetic", positive_threshold=5, **explicit)
+    assert data.positive_threshold == 5
+    assert any("positive threshold 5 given" in note for note in data.notes)
+    assert "rating >= 5" in data.describe_text()
+    assert load_dataset(data) is data
+    with pytest.raises(DataError, match=r"ratings outside the declared scale \[2, 5\]"):
+        load_dataset("synthetic", rating_scale=(2, 5), **explicit)
+    with pytest.raises(ValueError, match="low < high"):
+        load_dataset("synthetic", rating_scale=(5, 1))
+
+
+def test_cli_passes_rating_options_to_describe(tmp_path, capsys):
+    from tfcdr.cli import main
+
+    path = tmp_path / "logs.csv"
+    _interaction_table().to_csv(path, index=False)
+    assert main(["data", "describe", str(path)]) == 0
+    assert "positives in ranking protocols: rating >= 4" in capsys.readouterr().out
+    assert main(["data", "describe", str(path), "--positive-threshold", "2"]) == 0
+    assert "positives in ranking protocols: rating >= 2" in capsys.readouterr().out
+    assert main(["data", "describe", str(path), "--rating-scale", "2,5"]) == 2
+    assert "line 2: rating outside the declared scale [2, 5]" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["data", "describe", str(path), "--rating-scale", "5"])
 
 
 # --- real data (shared/data) ------------------------------------------------

@@ -488,3 +488,58 @@ def test_read_domain_files_empty_folder(tmp_path):
 )
 def test_domain_of_file(name, domain):
     assert readers.domain_of_file(name) == domain
+
+
+# --- Parquet -----------------------------------------------------------------
+
+
+def test_parquet_types_become_the_csv_types(tmp_path):
+    import pandas as pd
+
+    path = tmp_path / "books.parquet"
+    pd.DataFrame(
+        {
+            "UserID": [7, 8, 9],
+            "item": pd.Categorical(["a", " b", "a"]),
+            "Rating": [5, 3, 4],
+            "timestamp": pd.to_datetime(["1970-01-01 00:00:10", "2020-01-01 00:00:00", None], utc=True),
+        }
+    ).to_parquet(path, index=False)
+    notes = []
+    frame = readers.read_interactions(path, notes=notes)
+    assert frame["user"].tolist() == ["7", "8", "9"]  # integer ids read as a CSV would
+    assert frame["item"].tolist() == ["a", "b", "a"]
+    assert frame["rating"].dtype == np.float64
+    np.testing.assert_array_equal(frame["timestamp"], [10.0, 1577836800.0, np.nan])
+    assert notes == [f"{path}: removed surrounding whitespace from 1 item values (e.g. ' b' read as 'b')"]
+
+
+def test_parquet_dates_and_infinite_ratings(tmp_path):
+    import datetime
+
+    import pandas as pd
+
+    path = tmp_path / "logs.parquet"
+    table = pd.DataFrame(
+        {"user": ["u1", "u2"], "item": ["a", "b"], "rating": [4.0, np.inf], "domain": ["x", "y"]}
+    ).assign(timestamp=[datetime.date(1970, 1, 2), datetime.date(1970, 1, 3)])
+    table.to_parquet(path, index=False)
+    raises_at(lambda: readers.read_domain_table(path), path, None, float("inf"), "row 2", "not a finite number")
+    table.assign(rating=[4.0, 5.0]).to_parquet(path, index=False)
+    np.testing.assert_array_equal(readers.read_domain_table(path)["timestamp"], [86400.0, 172800.0])
+
+
+def test_unreadable_file_is_a_data_error(tmp_path, monkeypatch):
+    # Tests may run as root, which reads any file whatever its mode: make the read itself fail.
+    path = write(tmp_path, "books.csv", "user,item\nu1,b1\n")
+    original = type(path).read_bytes
+
+    def refuse(self):
+        if self == path:
+            raise PermissionError(13, "Permission denied")
+        return original(self)
+
+    monkeypatch.setattr(type(path), "read_bytes", refuse)
+    raises_at(
+        lambda: readers.read_delimited(path, ("user", "item"), header=True), path, None, None, "Permission denied"
+    )

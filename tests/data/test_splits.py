@@ -77,10 +77,13 @@ def test_positive_threshold_keeps_low_ratings_out_of_training_and_negatives():
         ).iloc[: 10 * 120]
     }
     frames["a"] = frames["a"][frames["a"]["item"] < 6]
-    frames["a"] = pd.concat([frames["a"], pd.DataFrame({"user": [0], "item": [200], "rating": [5]})])
+    # Items only user 0 has: the others have 4 unseen items, room for 2 negatives, so they are evaluated.
+    extra = pd.DataFrame({"user": [0, 0, 0, 0], "item": [200, 300, 301, 302], "rating": [5, 5, 5, 5]})
+    frames["a"] = pd.concat([frames["a"], extra])
     data = CrossDomainData.from_frames("toy", frames, positive_threshold=4)
     split = make_split(data, "loo-sampled", seed=0, num_negatives=2)
     part = split.domains["a"]
+    assert len(part.test.users) == 9
     assert (part.train["rating"] >= 4).all()
     rated_low = data.domains["a"].interactions.query("rating < 4")
     for user, row in zip(part.test.users, part.test.negatives, strict=True):
@@ -173,3 +176,10 @@ def test_select_keeps_the_chosen_domains_rows_in_the_given_order():
 
 def test_every_protocol_has_one_builder():
     assert set(BUILDERS) == set(PROTOCOLS)
+
+
+def test_loo_sampled_refuses_a_domain_where_no_user_can_be_evaluated():
+    data = make_synthetic(num_users=60, num_items=50, interactions_per_user=(8, 4))
+    with pytest.raises(DataError, match=r"'source' of 'synthetic': no user can be evaluated under loo-sampled"):
+        make_split(data, "loo-sampled", seed=0)
+    assert len(make_split(data, "loo-sampled", seed=0, num_negatives=20).domains["source"].test.users) > 0

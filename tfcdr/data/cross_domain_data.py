@@ -60,8 +60,10 @@ class CrossDomainData:
         domains: ordered dict of domain name -> `Domain`.
         user_vocab: external user id of each user index.
         user_features: optional DataFrame indexed by user index.
-        positive_threshold: ratings >= this are positives in ranking
-            protocols (None: every interaction is a positive).
+        positive_threshold: in explicit domains, ratings >= this are the
+            positives of the ranking protocols (None: every interaction is
+            a positive). Every interaction of an implicit domain is a
+            positive. `positives` applies the rule.
         notes: what was filtered or changed while loading, in words.
         reference: optional figures from a paper for `describe` to print beside.
         given_split: optional split shipped with the dataset: dict domain ->
@@ -197,6 +199,64 @@ class CrossDomainData:
             raise DataError(f"unknown domain {name!r} in dataset {self.name!r}; its domains are {self.domain_names}")
         return self.domains[name]
 
+    def positives(self, name):
+        """The interactions of domain `name` that ranking protocols count as positives.
+
+        The one place that decides "is this interaction a positive?" (splits,
+        `describe` and the transfer study's relatedness all ask it): every
+        interaction of an implicit domain, or with no `positive_threshold`;
+        otherwise those rated >= `positive_threshold`.
+
+        Returns:
+            DataFrame: the rows of the domain's `interactions` that are
+            positives; the `interactions` table itself when all of them are.
+        """
+        domain = self.domain(name)
+        table = domain.interactions
+        if domain.implicit or self.positive_threshold is None:
+            return table
+        return table[table["rating"] >= self.positive_threshold]
+
+    def positive_rule(self):
+        """One line saying what a positive is in ranking protocols, for `describe`."""
+        explicit = [name for name, domain in self.domains.items() if not domain.implicit]
+        if not explicit:
+            return "every interaction (implicit feedback)"
+        if self.positive_threshold is None:
+            return f"every interaction, whatever its rating (no positive threshold; explicit: {', '.join(explicit)})"
+        rule = f"rating >= {self.positive_threshold:g}"
+        if len(explicit) < len(self.domains):
+            rule += f" in {', '.join(explicit)}; every interaction in the implicit domains"
+        return rule
+
+    def check_domains(self):
+        """Refuses domains that no ranking protocol can split, naming them.
+
+        A domain with a single item leaves nothing to rank a positive
+        against, and a user who has interacted with every item of a domain
+        leaves no item to sample as her negative.
+
+        Raises:
+            DataError: naming the domain (and for a full user, the user).
+        """
+        for name, domain in self.domains.items():
+            if domain.num_items < 2:
+                raise DataError(
+                    f"domain {name!r} of {self.name!r} has a single item, so there is nothing to rank; "
+                    "drop the domain or add items",
+                    value=str(domain.item_vocab[0]),
+                )
+            per_user = domain.interactions.groupby("user").size()  # (user, item) pairs are unique
+            full = per_user.index[per_user.to_numpy() >= domain.num_items]
+            if len(full):
+                first = str(self.user_vocab[full[0]])
+                raise DataError(
+                    f"in domain {name!r} of {self.name!r}, {len(full)} user(s) interacted with every one of its "
+                    f"{domain.num_items} items, which leaves no item to sample as a negative (first: user "
+                    f"{first!r}); drop those users or add items",
+                    value=first,
+                )
+
     def overlapping_users(self, names=None):
         """Sorted user indices present in every one of `names` (default all)."""
         names = self.domain_names if names is None else names
@@ -218,9 +278,7 @@ class CrossDomainData:
                     "users": users,
                     "items": domain.num_items,
                     "interactions": len(table),
-                    "positives": int((table["rating"] >= self.positive_threshold).sum())
-                    if self.positive_threshold is not None
-                    else len(table),
+                    "positives": len(self.positives(name)),
                     "density": len(table) / max(users * domain.num_items, 1),
                     "feedback": "implicit" if domain.implicit else "explicit",
                     "timestamps": float(table["timestamp"].notna().mean()),
@@ -247,8 +305,7 @@ class CrossDomainData:
         lines.append("users present in both domains (row x column):")
         lines.append(self.overlap().to_string())
         lines.append(f"users in every domain: {len(self.overlapping_users())}")
-        if self.positive_threshold is not None:
-            lines.append(f"positives in ranking protocols: rating >= {self.positive_threshold:g}")
+        lines.append(f"positives in ranking protocols: {self.positive_rule()}")
         if self.user_features is not None:
             lines.append(f"user features: {list(self.user_features.columns)}")
         for name, domain in self.domains.items():

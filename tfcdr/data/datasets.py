@@ -12,12 +12,10 @@ Example:
 """
 
 import dataclasses
-import gzip
 import inspect
 import logging
 import os
 import pathlib
-import re
 from collections.abc import Callable
 
 import numpy as np
@@ -58,6 +56,11 @@ GENRE_GROUPS = {
 }
 
 MOVIELENS_POSITIVE = 4
+
+# A user's explicit ratings without a positive threshold: positives are the
+# ratings at least this far up the rating scale (declared, else inferred),
+# i.e. 4 and 5 of 1-5 stars, the MovieLens recipes' rule.
+DEFAULT_POSITIVE_FRACTION = 0.75
 
 SHAREDVAE_MOVIELENS = {
     "source": "SharedVAE paper, Table 2 (its interactions are ratings >= 4)",
@@ -101,27 +104,48 @@ def default_data_dir():
     return None
 
 
-def load_dataset(name_or_path, data_dir=None, **options):
+def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_scale=None, **options):
     """Loads a named recipe or a user's file or folder as `CrossDomainData`.
+
+    Explicit ratings under ranking protocols: a rating is a positive when it
+    is >= `positive_threshold`. Recipes bring their own default (MovieLens:
+    4; the other explicit recipes count every rating); a user's explicit
+    files default to 3/4 of the way up the rating scale (declared, else
+    inferred: 4 and 5 of 1-5 stars), written to `notes` and shown by
+    `describe_text`. Every domain must have a positive, at least two items,
+    and no user who interacted with all of its items (`check_domains`).
 
     Args:
         name_or_path: a name in `DATASETS`, or a path: a folder of
             per-domain files, a long table with a domain column, or one
-            domain's file (formats in `tfcdr.data.readers`).
+            domain's file (formats in `tfcdr.data.readers`, Parquet
+            included). A `CrossDomainData` is returned as it is.
         data_dir: folder of the shared datasets for recipes; None uses
             `default_data_dir()`.
+        positive_threshold: explicit ratings >= this are positives (0:
+            every rating); None keeps the default above.
+        rating_scale: (low, high) every rating must lie in; None: no
+            negative rating and none far above the inferred star scale (see
+            `tfcdr.data.readers`).
         **options: passed to the recipe; for paths: `name`, `sep`,
-            `encoding`, `implicit`, `positive_threshold` and the long
-            table's column names `user`, `item`, `rating`, `timestamp`,
-            `domain`.
+            `encoding`, `implicit` and the long table's column names `user`,
+            `item`, `rating`, `timestamp`, `domain` (matched in any case).
 
     Returns:
         CrossDomainData.
 
     Raises:
         DataError: unknown name (the message lists the known ones), no data
-            folder, or any fault in the files read.
+            folder, any fault in the files read, a rating off the scale, or
+            a domain no protocol can use.
     """
+    if isinstance(name_or_path, CrossDomainData):
+        if positive_threshold is not None or rating_scale is not None or options:
+            raise ValueError("options apply when loading; got a CrossDomainData that is already loaded")
+        return name_or_path
+    rating_scale = readers.checked_rating_scale(rating_scale)
+    if positive_threshold is not None and not np.isfinite(positive_threshold):
+        raise ValueError(f"positive_threshold must be a finite number, got {positive_threshold!r}")
     key = str(name_or_path)
     if key in DATASETS:
         recipe = DATASETS[key]
@@ -133,10 +157,14 @@ def load_dataset(name_or_path, data_dir=None, **options):
                 f"dataset {key!r} does not take these options ({error})",
                 value=sorted(options),
             ) from None
-        return recipe.load(folder, **options)
+        data = recipe.load(folder, **options)
+        _recipe_rating_options(data, positive_threshold, rating_scale)
+        return _usable(data)
     path = pathlib.Path(key).expanduser()
     if path.exists():
-        return _load_path(path, **options)
+        return _usable(_load_path(path, positive_threshold=positive_threshold, rating_scale=rating_scale, **options))
+    if path.is_symlink():
+        raise DataError(f"a broken symbolic link (to {os.readlink(path)})", path)
     raise DataError(
         f"{key!r} is neither a known dataset nor an existing file or folder; known datasets: {', '.join(DATASETS)}",
         value=key,
@@ -153,6 +181,7 @@ def _load_path(
     encoding="utf-8",
     implicit=None,
     positive_threshold=None,
+    rating_scale=None,
     user="user",
     item="item",
     rating="rating",
@@ -160,29 +189,93 @@ def _load_path(
     domain="domain",
 ):
     """A user's folder or file as CrossDomainData (see `load_dataset`)."""
+    notes = []
+    checks = {"encoding": encoding, "notes": notes, "rating_scale": rating_scale}
     if path.is_dir():
-        frames = readers.read_domain_files(path, sep=sep, encoding=encoding)
-    elif domain in _header_fields(path, encoding):
-        table = readers.read_domain_table(path, sep, user, item, rating, timestamp, domain, encoding=encoding)
+        frames = readers.read_domain_files(path, sep=sep, **checks)
+    elif domain.lower() in readers.header_names(path, encoding):
+        table = readers.read_domain_table(path, sep, user, item, rating, timestamp, domain, **checks)
         frames = {str(label): group.drop(columns="domain") for label, group in table.groupby("domain", sort=False)}
     else:
         domain_name = readers.domain_of_file(path) or path.name.split(".")[0]
-        frames = {domain_name: readers.read_interactions(path, sep=sep, encoding=encoding)}
+        frames = {domain_name: readers.read_interactions(path, sep=sep, **checks)}
     if implicit is None:
         # A file without ratings holds clicks: every interaction is positive.
         implicit = {label: "rating" not in frame for label, frame in frames.items()}
+    implicit_of = implicit if isinstance(implicit, dict) else dict.fromkeys(frames, implicit)
+    rated = {
+        label: frame["rating"]
+        for label, frame in frames.items()
+        if not implicit_of.get(label, False) and "rating" in frame
+    }
+    if positive_threshold is None and rated:
+        positive_threshold = _default_positive_threshold(rated, rating_scale, notes)
     name = name or path.name.split(".")[0]
-    return CrossDomainData.from_frames(name, frames, implicit=implicit, positive_threshold=positive_threshold)
+    return CrossDomainData.from_frames(
+        name, frames, implicit=implicit, positive_threshold=positive_threshold, notes=notes
+    )
 
 
-def _header_fields(path, encoding):
-    """Line 1 of a delimited file split on `::`, tab or comma ([] otherwise)."""
-    if path.name.lower().removesuffix(".gz").endswith((".inter", ".json", ".zip")):
-        return []
-    opener = gzip.open if path.name.endswith(".gz") else open
-    with opener(path, "rt", encoding=encoding, errors="replace") as handle:
-        first = handle.readline()
-    return [field.strip().strip('"') for field in re.split(r"::|\t|,", first.strip())]
+def _default_positive_threshold(ratings, rating_scale, notes):
+    """3/4 of the way up the declared or inferred star scale; the choice goes to `notes`.
+
+    Ratings on no star scale (e.g. play counts) give None: every
+    interaction is a positive, and the note says so.
+    """
+    domains = ", ".join(ratings)
+    how = "choose with positive_threshold= (--positive-threshold), 0 to count every rating"
+    scale, source = rating_scale, "declared"
+    if scale is None:
+        scale, source = readers.inferred_rating_scale(pd.concat(list(ratings.values()))), "inferred"
+    if scale is None:
+        _note(
+            notes,
+            f"positives in ranking protocols ({domains}): every interaction, since the ratings are on no 1-, 5- or "
+            f"10-point scale (counts?); {how}",
+        )
+        return None
+    low, high = scale
+    threshold = low + DEFAULT_POSITIVE_FRACTION * (high - low)
+    _note(
+        notes,
+        f"positives in ranking protocols ({domains}): ratings >= {threshold:g}, the default for explicit "
+        f"ratings ({DEFAULT_POSITIVE_FRACTION:.0%} of the way up the {source} rating scale [{low:g}, {high:g}]); "
+        f"lower ratings stay for the rating protocol but are not positives; {how}",
+    )
+    return threshold
+
+
+def _recipe_rating_options(data, positive_threshold, rating_scale):
+    """Applies load options to a recipe's data: a declared scale is checked, a threshold replaces the recipe's."""
+    if rating_scale is not None:
+        low, high = rating_scale
+        for name, domain in data.domains.items():
+            ratings = domain.interactions["rating"].to_numpy()
+            off = np.flatnonzero((ratings < low) | (ratings > high))
+            if not domain.implicit and len(off):
+                raise DataError(
+                    f"domain {name!r} of {data.name!r} has {len(off):,} ratings outside the declared scale "
+                    f"[{low:g}, {high:g}]",
+                    value=float(ratings[off[0]]),
+                )
+    if positive_threshold is not None:
+        default = "none" if data.positive_threshold is None else f"{data.positive_threshold:g}"
+        _note(data.notes, f"positive threshold {positive_threshold:g} given (the recipe's default: {default})")
+        data.positive_threshold = float(positive_threshold)
+
+
+def _usable(data):
+    """`data` once every explicit domain has a positive and `check_domains` passes."""
+    for name, domain in data.domains.items():
+        if not len(data.positives(name)):
+            top = float(domain.interactions["rating"].max())
+            raise DataError(
+                f"domain {name!r} of {data.name!r} has no positive: no rating >= {data.positive_threshold:g} "
+                f"(its highest is {top:g}); choose a lower positive_threshold (--positive-threshold)",
+                value=name,
+            )
+    data.check_domains()
+    return data
 
 
 # --- MovieLens -------------------------------------------------------------

@@ -214,9 +214,9 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
 
 def _positives(data, name, split):
     table = data.domains[name].interactions
-    if data.positive_threshold is None:
+    kept = data.positives(name)
+    if kept is table:  # implicit, or no threshold: every interaction
         return table
-    kept = table[table["rating"] >= data.positive_threshold]
     split.notes.append(
         f"{name}: {len(table) - len(kept)} of {len(table)} ratings below "
         f"{data.positive_threshold:g} are not positives (kept out of training, "
@@ -259,6 +259,14 @@ def _loo_sampled(data, split, rng, num_negatives=99):
         sizes = ordered.groupby("user")["item"].transform("size").to_numpy()
         room = data.domains[name].num_items - known.count(ordered["user"].to_numpy())
         evaluable = (sizes >= 3) & (room >= num_negatives)
+        if not evaluable.any():
+            raise DataError(
+                f"domain {name!r} of {data.name!r}: no user can be evaluated under loo-sampled, which needs a "
+                f"user with 3 positives and {num_negatives} items she never interacted with (the domain has "
+                f"{data.domains[name].num_items} items); use --protocol full-ranking, or fewer negatives "
+                "(num_negatives)",
+                value=name,
+            )
         skipped = ordered.loc[~evaluable, "user"].nunique()
         if skipped:
             split.notes.append(

@@ -32,10 +32,7 @@ DEFAULT_SMOOTHING = 1e-4
 def interactions_per_user(data, domain=None):
     """Positives per user of one domain of a `CrossDomainData` (users with >= 1)."""
     domain = data.domain_names[0] if domain is None else domain
-    table = data.domain(domain).interactions
-    if data.positive_threshold is not None:
-        table = table[table["rating"] >= data.positive_threshold]
-    return table.groupby("user").size().to_numpy(np.int64)
+    return data.positives(domain).groupby("user").size().to_numpy(np.int64)
 
 
 def activity_bins(*counts):

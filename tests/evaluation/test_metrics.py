@@ -119,3 +119,25 @@ def test_measured_metrics_are_exactly_what_evaluate_reports(protocol):
     reported = evaluate(build_model("cmf", split), split, "valid")
     for values in reported.values():
         assert sorted(set(values) - {"users"}) == sorted(PROTOCOLS[protocol].measured)
+
+
+@pytest.mark.parametrize("protocol", list(PROTOCOLS))
+def test_per_user_values_average_to_the_reported_metrics(protocol):
+    from tests.test_case import tiny_split
+    from tfcdr.evaluation.evaluate import evaluate
+    from tfcdr.models import build_model
+
+    split = tiny_split(protocol, implicit=protocol != "rating")
+    model = build_model("cmf", split)
+    reported, per_user = evaluate(model, split, "test", per_user=True)
+    assert reported == evaluate(model, split, "test")
+    for domain, values in reported.items():
+        rows = per_user[per_user["domain"] == domain]
+        assert rows["user"].is_unique and len(rows) == values["users"]
+        for metric in set(rows.columns) - {"domain", "user"}:
+            if metric in ("rmse", "mae"):
+                continue  # per-user errors: their mean is not the record-level error
+            assert rows[metric].mean() == pytest.approx(values[metric], abs=1e-6), metric
+        if protocol == "rating":
+            assert set(rows.columns) == {"domain", "user", "rmse", "mae"}
+            assert (rows["rmse"] >= rows["mae"] - 1e-7).all()

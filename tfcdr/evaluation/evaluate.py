@@ -3,6 +3,7 @@
 import weakref
 
 import numpy as np
+import pandas as pd
 import tensorflow as tf
 
 from tfcdr.data.protocols import get_protocol
@@ -50,7 +51,7 @@ class _Scorer:
         return self.all_items[domain](tf.constant(users, tf.int32))
 
 
-def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=262144, domains=None):
+def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=262144, domains=None, per_user=False):
     """Metrics of `model` on every domain of `split` under its protocol.
 
     The model must offer `score(domain, user_ids, item_ids) -> [n]` and, for
@@ -66,32 +67,43 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
         batch_size: (user, item) pairs scored per call; large batches keep
             the CPU busy.
         domains: domains to evaluate (default all).
+        per_user: also return each evaluated user's values, the paired
+            observations `tfcdr.evaluation.significance` tests.
 
     Returns:
         Dict domain -> dict metric name -> float, e.g.
-        `{"target": {"hr@10": 0.71, "ndcg@10": 0.45, ...}}`.
+        `{"target": {"hr@10": 0.71, "ndcg@10": 0.45, ...}}`; with
+        `per_user`, a pair of it and a DataFrame with columns `domain`,
+        `user` and one per metric, a row per evaluation row (one per user;
+        under `rating`, per-user RMSE and MAE of the user's test ratings).
     """
     if subset not in ("valid", "test"):
         raise ValueError(f"subset must be 'valid' or 'test', got {subset!r}")
     scorer = _scorer_of(model)
-    results = {}
+    results, frames = {}, []
     for name in domains or split.domain_names:
         part = getattr(split.domains[name], subset)
         if len(part) == 0:
             results[name] = {}
             continue
         if isinstance(part, SampledEval):
-            results[name] = _sampled(scorer, name, part, ks or get_protocol(split.protocol).ks, ties, batch_size)
+            results[name], rows = _sampled(scorer, name, part, ks or get_protocol(split.protocol).ks, ties, batch_size)
         elif isinstance(part, RankingEval):
             ks_ = ks or get_protocol(split.protocol).ks
-            results[name] = _ranking(scorer, name, part, split.num_items[name], ks_, batch_size)
+            results[name], rows = _ranking(scorer, name, part, split.num_items[name], ks_, batch_size)
         elif isinstance(part, RatingEval):
             predicted = scorer.score_pairs(name, part.users, part.items, batch_size).numpy()
             results[name] = metric_fns.rating_metrics(predicted, part.ratings, part.users, part.relevance_threshold)
+            rows = _per_user_errors(predicted, part.ratings, part.users) if per_user else None
         else:
             raise TypeError(f"unknown evaluation set {type(part).__name__}")
         results[name]["users"] = len(np.unique(part.users))
-    return results
+        if per_user:
+            frames.append(pd.DataFrame({"domain": name, **rows}))
+    if not per_user:
+        return results
+    columns = ["domain", "user"]
+    return results, (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame(columns=columns))
 
 
 def _sampled(scorer, name, part, ks, ties, batch_size):
@@ -99,12 +111,13 @@ def _sampled(scorer, name, part, ks, ties, batch_size):
     users = np.repeat(part.users, candidates.shape[1])
     scores = scorer.score_pairs(name, users, candidates.ravel(), batch_size)
     scores = tf.reshape(scores, candidates.shape)
-    return metric_fns.mean_of(metric_fns.sampled_metrics(scores, ks, ties))
+    per_row = metric_fns.sampled_metrics(scores, ks, ties)
+    return metric_fns.mean_of(per_row), {"user": part.users, **{m: np.asarray(v) for m, v in per_row.items()}}
 
 
 def _ranking(scorer, name, part, num_items, ks, batch_size):
     rows_per_batch = max(1, batch_size // max(num_items, 1))
-    sums = {}
+    sums, values = {}, {}
     for start in range(0, len(part), rows_per_batch):
         stop = min(start + rows_per_batch, len(part))
         users = part.users[start:stop]
@@ -115,7 +128,20 @@ def _ranking(scorer, name, part, num_items, ks, batch_size):
         per_user = metric_fns.topk_metrics(scores, relevant, ks)
         for metric, value in per_user.items():
             sums[metric] = sums.get(metric, 0.0) + float(tf.reduce_sum(value))
-    return {metric: total / len(part) for metric, total in sums.items()}
+            values.setdefault(metric, []).append(np.asarray(value))
+    means = {metric: total / len(part) for metric, total in sums.items()}
+    return means, {"user": part.users, **{m: np.concatenate(v) for m, v in values.items()}}
+
+
+def _per_user_errors(predicted, true, users):
+    """Each user's RMSE and MAE over her evaluation ratings."""
+    error = pd.DataFrame({"user": users, "sq": (predicted - true) ** 2, "abs": np.abs(predicted - true)})
+    per_user = error.groupby("user", sort=True).mean()
+    return {
+        "user": per_user.index.to_numpy(),
+        "rmse": np.sqrt(per_user["sq"].to_numpy()),
+        "mae": per_user["abs"].to_numpy(),
+    }
 
 
 def _dense_rows(indptr, items, start, stop, num_items):

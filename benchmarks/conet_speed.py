@@ -32,7 +32,7 @@ import keras  # noqa: E402
 import numpy as np  # noqa: E402
 from timing import EpochTimer, machine_facts  # noqa: E402
 
-from tfcdr.data import pipelines  # noqa: E402
+from tfcdr.data import inputs  # noqa: E402
 from tfcdr.data.datasets import default_data_dir, load_dataset  # noqa: E402
 from tfcdr.data.splits import make_split  # noqa: E402
 from tfcdr.models import build_model  # noqa: E402
@@ -49,7 +49,7 @@ def time_fit(name, split, args, batch_size):
     keras.utils.set_random_seed(args.seed)
     model = build_model(name, split)
     model.prepare(split)
-    dataset = pipelines.training_dataset(
+    dataset = inputs.training_dataset(
         split, model.input_kind, batch_size=batch_size, negative_ratio=args.negatives, seed=args.seed
     )
     model.compile(optimizer=keras.optimizers.Adam(1e-3), steps_per_execution=args.steps_per_execution)

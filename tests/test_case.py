@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import tensorflow as tf
 
-from tfcdr.data import pipelines
+from tfcdr.data import inputs
 from tfcdr.data.cross_domain_data import CrossDomainData
 from tfcdr.data.splits import make_split
 from tfcdr.data.synthetic import make_synthetic
@@ -128,7 +128,7 @@ def run_model_test(model, split, batch_size=64, extra_skip=()):
     per pair in every domain.
     """
     model.prepare(split)
-    dataset = pipelines.training_dataset(split, model.input_kind, batch_size=batch_size, negative_ratio=2, seed=0)
+    dataset = inputs.training_dataset(split, model.input_kind, batch_size=batch_size, negative_ratio=2, seed=0)
     batch = next(iter(dataset))
     x = batch[0]
     y = batch[1] if len(batch) > 1 else None

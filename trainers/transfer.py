@@ -15,11 +15,12 @@ import argparse
 
 import keras
 
+from tfcdr.data.datasets import load_dataset
 from tfcdr.data.splits import make_split
 from tfcdr.evaluation import evaluate
 from tfcdr.models import build_model
 from tfcdr.training import fit_model
-from tfcdr.transfer import CONFIGURATIONS, build_target_model, load_domain
+from tfcdr.transfer import CONFIGURATIONS, build_target_model
 
 
 def transfer(source, target, configuration="config-1", seed=0, epochs=20):
@@ -29,12 +30,12 @@ def transfer(source, target, configuration="config-1", seed=0, epochs=20):
         (source model, target model, the target's test metrics).
     """
     # Source: one domain ("dataset:domain", or a dataset's domains merged).
-    source_split = make_split(load_domain(source), "loo-sampled", seed=seed)
+    source_split = make_split(load_dataset(source), "loo-sampled", seed=seed)
     keras.utils.set_random_seed(seed)
     source_model = build_model("mlp", source_split)
     fit_model(source_model, source_split, epochs=epochs, seed=seed, verbose=0)
     # Target: the same architecture; the configuration's tower layers come from the source, frozen.
-    target_split = make_split(load_domain(target), "loo-sampled", seed=seed)
+    target_split = make_split(load_dataset(target), "loo-sampled", seed=seed)
     keras.utils.set_random_seed(seed)
     target_model = build_target_model(source_model, target_split, configuration)
     fit_model(target_model, target_split, epochs=epochs, seed=seed, verbose=2)

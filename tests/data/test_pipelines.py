@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from tests.test_case import tiny_split
-from tfcdr.data import keys, pipelines
+from tfcdr.data import inputs, keys, pipelines
 from tfcdr.errors import DataError
 
 
@@ -74,4 +74,4 @@ def test_unknown_domain_or_kind_is_a_clear_error():
     with pytest.raises(DataError, match="unknown domain 'books'"):
         pipelines.pointwise(tiny_split(), domains=["books"])
     with pytest.raises(DataError, match="unknown input kind"):
-        pipelines.training_dataset(tiny_split(), "listwise")
+        inputs.training_dataset(tiny_split(), "listwise")

@@ -5,9 +5,9 @@ import pytest
 
 from tests.test_case import tiny_data
 from tfcdr.data.splits import make_split
+from tfcdr.data.views import one_domain
 from tfcdr.models import NCFMLP
 from tfcdr.training import fit_model
-from tfcdr.transfer import single_domain
 
 # Small but with the four named hidden layers the configurations address.
 ARCHITECTURE = {"embedding_dim": 4, "hidden_units": (8, 8, 4, 4)}
@@ -15,12 +15,12 @@ ARCHITECTURE = {"embedding_dim": 4, "hidden_units": (8, 8, 4, 4)}
 
 @pytest.fixture(scope="session")
 def source_split():
-    return make_split(single_domain(tiny_data(), "source"), seed=0)
+    return make_split(one_domain(tiny_data(), "source"), seed=0)
 
 
 @pytest.fixture(scope="session")
 def target_split():
-    return make_split(single_domain(tiny_data(), "target"), seed=0)
+    return make_split(one_domain(tiny_data(), "target"), seed=0)
 
 
 @pytest.fixture(scope="session")

@@ -3,6 +3,7 @@ import pytest
 import scipy.stats
 
 from tests.test_case import tiny_data
+from tfcdr.data.views import one_domain
 from tfcdr.transfer import (
     activity_bins,
     activity_histogram,
@@ -10,7 +11,6 @@ from tfcdr.transfer import (
     kl_divergence,
     pearson,
     relatedness,
-    single_domain,
 )
 
 
@@ -54,11 +54,11 @@ def test_pearson_matches_scipy_and_is_nan_when_undefined():
 
 def test_interactions_per_user_counts_positives():
     data = tiny_data(implicit=False)
-    counts = interactions_per_user(single_domain(data, "source"))
+    counts = interactions_per_user(one_domain(data, "source"))
     assert counts.sum() == len(data.domain("source").interactions) and counts.min() >= 1
     data.positive_threshold = 4
     try:
-        fewer = interactions_per_user(single_domain(data, "source"))
+        fewer = interactions_per_user(one_domain(data, "source"))
     finally:
         data.positive_threshold = None
     assert fewer.sum() == int((data.domain("source").interactions["rating"] >= 4).sum())

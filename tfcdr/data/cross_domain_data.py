@@ -53,7 +53,7 @@ class CrossDomainData:
     first and the target last.
 
     Build one with `CrossDomainData.from_frames` from tables of external ids;
-    loaders in `tfcdr.data.loaders` and recipes in `tfcdr.data.datasets` do.
+    readers in `tfcdr.data.readers` and recipes in `tfcdr.data.datasets` do.
 
     Attributes:
         name: dataset name.

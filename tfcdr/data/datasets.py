@@ -21,7 +21,7 @@ from collections.abc import Callable
 import numpy as np
 import pandas as pd
 
-from tfcdr.data import readers
+from tfcdr.data import readers, views
 from tfcdr.data.cross_domain_data import CrossDomainData
 from tfcdr.data.synthetic import make_synthetic
 from tfcdr.errors import DataError
@@ -116,7 +116,9 @@ def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_sc
     and no user who interacted with all of its items (`check_domains`).
 
     Args:
-        name_or_path: a name in `DATASETS`, or a path: a folder of
+        name_or_path: a name in `DATASETS`, a `"<dataset>:<domain>"`
+            reference to one domain of a dataset (`"<dataset>:*"`: all its
+            domains merged; see `tfcdr.data.views`), or a path: a folder of
             per-domain files, a long table with a domain column, or one
             domain's file (formats in `tfcdr.data.readers`, Parquet
             included). A `CrossDomainData` is returned as it is.
@@ -165,6 +167,10 @@ def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_sc
         return _usable(_load_path(path, positive_threshold=positive_threshold, rating_scale=rating_scale, **options))
     if path.is_symlink():
         raise DataError(f"a broken symbolic link (to {os.readlink(path)})", path)
+    if views.is_reference(key):
+        ref = views.DomainRef.parse(key)
+        options = {"positive_threshold": positive_threshold, "rating_scale": rating_scale, **options}
+        return ref.view(load_dataset(ref.dataset, data_dir=data_dir, **options))
     raise DataError(
         f"{key!r} is neither a known dataset nor an existing file or folder; known datasets: {', '.join(DATASETS)}",
         value=key,

@@ -8,16 +8,12 @@ visits each training example of each domain exactly once. Negatives are
 drawn afresh each epoch from items the user never interacted with.
 """
 
-import inspect
-
 import numpy as np
 import tensorflow as tf
 
 from tfcdr.data import keys
 from tfcdr.data.sampling import sample_negatives
 from tfcdr.errors import DataError
-
-INPUT_KINDS = ("pointwise", "pairwise", "user_vectors", "rating", "paired_pointwise", "paired_rating")
 
 
 class _EpochSource:
@@ -246,27 +242,3 @@ def user_vectors(split, domains=None, batch_size=128, seed=0, shuffle=True, user
         },
     )
     return _dataset(_EpochSource(make_epoch, seed), signature, steps)
-
-
-def training_dataset(split, kind, **options):
-    """The pipeline a model asks for by its `input_kind`.
-
-    Options a pipeline does not take (e.g. `negative_ratio` for pairwise
-    input) are left out, so one set of training options serves every model.
-    """
-    # paired.py imports this module
-    from tfcdr.data.paired import paired_pointwise, paired_ratings
-
-    builders = {
-        "pointwise": pointwise,
-        "pairwise": pairwise,
-        "user_vectors": user_vectors,
-        "rating": ratings,
-        "paired_pointwise": paired_pointwise,
-        "paired_rating": paired_ratings,
-    }
-    if kind not in builders:
-        raise DataError(f"unknown input kind {kind!r}; choose one of {list(builders)}")
-    builder = builders[kind]
-    accepted = inspect.signature(builder).parameters
-    return builder(split, **{k: v for k, v in options.items() if k in accepted})

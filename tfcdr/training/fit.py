@@ -2,7 +2,7 @@
 
 import keras
 
-from tfcdr.data import pipelines
+from tfcdr.data import inputs
 from tfcdr.data.protocols import get_protocol
 from tfcdr.evaluation import EvaluationCallback, headline_metric
 
@@ -65,7 +65,7 @@ def fit_model(
     if monitor not in roles:
         raise ValueError(f"monitor must be one of {list(roles)}, got {monitor!r}")
     model.prepare(split)
-    dataset = pipelines.training_dataset(
+    dataset = inputs.training_dataset(
         split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
     )
     model.compile(

@@ -115,7 +115,7 @@ def build_target_model(
     if len(split.domain_names) != 1:
         raise DataError(
             f"layer transfer trains a one-domain target; the split has domains {split.domain_names} "
-            "(make one with tfcdr.transfer.single_domain)"
+            "(load one with tfcdr.data.load_dataset('<dataset>:<domain>'))"
         )
     inherited = source_model.get_config()
     kwargs = {k: inherited[k] for k in (*ARCHITECTURE, "dropout", "l2", "embedding_stddev")}

@@ -5,6 +5,7 @@ import pathlib
 import numpy as np
 import pandas as pd
 
+from tfcdr.data.views import DomainRef
 from tfcdr.results import markdown_table, plt
 from tfcdr.transfer.analysis import (
     auto_choice,
@@ -302,8 +303,7 @@ def _importance_table(importance):
 
 
 def _short(ref):
-    dataset, _, domain = str(ref).rpartition(":")
-    return dataset if domain == "*" else (domain or dataset)
+    return DomainRef.parse(ref).label
 
 
 def _file(ref):

@@ -10,12 +10,13 @@ import time
 import keras
 import pandas as pd
 
+from tfcdr.data.datasets import load_dataset
 from tfcdr.data.splits import make_split
+from tfcdr.data.views import DomainRef
 from tfcdr.evaluation import evaluate
 from tfcdr.models import MODELS, NCFMLP
 from tfcdr.training import fit_model
 from tfcdr.transfer.configurations import MODES, NONE, variants
-from tfcdr.transfer.domains import DomainRef, load_domain
 from tfcdr.transfer.erasure import layer_importance
 from tfcdr.transfer.kl_relatedness import (
     domain_statistics,
@@ -103,7 +104,11 @@ class TransferStudy:
         """The one-domain `CrossDomainData` of a reference (cached)."""
         ref = DomainRef.parse(ref)
         if ref not in self._domains:
-            self._domains[ref] = load_domain(ref, self.data_dir, self.dataset_options, self._datasets)
+            # Whole datasets are cached too: several domains of one are read once.
+            if ref.dataset not in self._datasets:
+                options = self.dataset_options.get(ref.dataset, {})
+                self._datasets[ref.dataset] = load_dataset(ref.dataset, data_dir=self.data_dir, **options)
+            self._domains[ref] = ref.view(self._datasets[ref.dataset])
         return self._domains[ref]
 
     def split(self, ref, seed):

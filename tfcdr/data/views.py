@@ -1,10 +1,11 @@
-"""Addressing one domain of any dataset, and one-domain views of CrossDomainData.
+"""Views of a CrossDomainData (some of its domains, one domain, all merged) and "dataset:domain" references.
 
-Layer transfer needs no user or item linkage: a source and a target are
-each a single domain, possibly from different datasets. A domain is written
-`<dataset>:<domain>`, e.g. `amazon-disencdr-sport-cloth:cloth`; `<dataset>:*`
-(or a bare dataset name) merges all of a dataset's domains into one, e.g.
-`ml1m-multi:*` is all of MovieLens-1M.
+A domain of any dataset is written `<dataset>:<domain>`, e.g.
+`amazon-disencdr-sport-cloth:cloth`; `<dataset>:*` merges all of a
+dataset's domains into one, e.g. `ml1m-multi:*` is all of MovieLens-1M.
+`tfcdr.data.load_dataset` accepts these references wherever a dataset name
+goes, so layer transfer's one-domain sources and targets, and a user's
+choice of domains, are read the same way.
 """
 
 import dataclasses
@@ -14,7 +15,6 @@ import numpy as np
 import pandas as pd
 
 from tfcdr.data.cross_domain_data import CrossDomainData
-from tfcdr.data.datasets import load_dataset
 from tfcdr.errors import DataError
 
 logger = logging.getLogger("tfcdr")
@@ -58,8 +58,18 @@ class DomainRef:
         """Short name for tables: the domain, or the dataset when merged."""
         return self.dataset if self.domain == ALL_DOMAINS else self.domain
 
+    def view(self, data):
+        """The view of `data` (this reference's dataset, loaded) that the reference names."""
+        return one_domain(data, self.domain, name=str(self))
 
-def single_domain(data, domain, name=None):
+
+def is_reference(text):
+    """Whether `text` reads as "<dataset>:<domain>" rather than a name or path."""
+    dataset, sep, domain = str(text).rpartition(":")
+    return bool(sep and dataset and domain and "/" not in domain and "\\" not in domain)
+
+
+def one_domain(data, domain, name=None):
     """A `CrossDomainData` holding only `domain` of `data`, users re-indexed.
 
     Users without interactions in the domain are left out, so the user
@@ -79,7 +89,7 @@ def single_domain(data, domain, name=None):
     if domain == ALL_DOMAINS:
         return merged_domain(data, name=name)
     part = data.domain(domain)
-    frame = _external(data, part)
+    frame = to_frames(data)[domain]
     features = None if part.item_features is None else {domain: _by_external(part.item_features, part.item_vocab)}
     view = CrossDomainData.from_frames(
         name or f"{data.name}:{domain}",
@@ -117,10 +127,9 @@ def merged_domain(data, name=None, domain_name=MERGED_NAME, match_items=False):
     """
     if len(data.domains) == 1:
         only = data.domain_names[0]
-        return single_domain(data, only, name=name or f"{data.name}:{only}")
+        return one_domain(data, only, name=name or f"{data.name}:{only}")
     frames = []
-    for label, part in data.domains.items():
-        frame = _external(data, part)
+    for label, frame in to_frames(data).items():
         if not match_items:
             frame["item"] = label + "/" + frame["item"].astype(str)
         frames.append(frame)
@@ -137,40 +146,49 @@ def merged_domain(data, name=None, domain_name=MERGED_NAME, match_items=False):
     )
 
 
-def load_domain(ref, data_dir=None, options=None, loaded=None):
-    """Loads a `DomainRef` (or its text) as a one-domain `CrossDomainData`.
-
-    Args:
-        ref: a `DomainRef` or `"dataset:domain"` text.
-        data_dir: folder of the shared datasets.
-        options: dict dataset name -> recipe options (e.g. synthetic sizes).
-        loaded: optional dict used as a cache of whole datasets, so several
-            domains of one dataset are read once.
-
-    Returns:
-        A one-domain `CrossDomainData` named after the reference.
-    """
-    ref = DomainRef.parse(ref)
-    cache = {} if loaded is None else loaded
-    if ref.dataset not in cache:
-        cache[ref.dataset] = load_dataset(ref.dataset, data_dir=data_dir, **(options or {}).get(ref.dataset, {}))
-    return single_domain(cache[ref.dataset], ref.domain, name=str(ref))
-
-
-def _external(data, part):
-    """A domain's interactions with external user and item ids."""
-    table = part.interactions
-    return pd.DataFrame(
-        {
-            "user": data.user_vocab[table["user"].to_numpy()],
-            "item": part.item_vocab[table["item"].to_numpy()],
-            "rating": table["rating"].to_numpy(),
-            "timestamp": table["timestamp"].to_numpy(),
-        }
+def select(data, names, name=None):
+    """A `CrossDomainData` of the domains `names` of `data`, in that order (users of other domains left out)."""
+    names = list(names)
+    if len(set(names)) != len(names) or not names:
+        raise DataError("select distinct domains", value=names)
+    frames = to_frames(data)
+    for domain in names:
+        data.domain(domain)
+    features = {d: _by_external(data.domains[d].item_features, data.domains[d].item_vocab) for d in names}
+    return CrossDomainData.from_frames(
+        name or data.name,
+        {d: frames[d] for d in names},
+        implicit={d: data.domains[d].implicit for d in names},
+        user_features=_user_features(data),
+        item_features={d: table for d, table in features.items() if table is not None},
+        positive_threshold=data.positive_threshold,
+        notes=[*data.notes, f"domains {names} of {data.name}"],
     )
 
 
+def to_frames(data):
+    """Each domain's interactions with external user and item ids: dict domain -> DataFrame.
+
+    Columns user, item, rating, timestamp: what `CrossDomainData.from_frames`
+    takes, so a view is the frames of some domains read back.
+    """
+    frames = {}
+    for label, part in data.domains.items():
+        table = part.interactions
+        frames[label] = pd.DataFrame(
+            {
+                "user": data.user_vocab[table["user"].to_numpy()],
+                "item": part.item_vocab[table["item"].to_numpy()],
+                "rating": table["rating"].to_numpy(),
+                "timestamp": table["timestamp"].to_numpy(),
+            }
+        )
+    return frames
+
+
 def _by_external(features, vocab):
+    if features is None:
+        return None
     table = features.copy()
     table.index = np.asarray(vocab)
     return table

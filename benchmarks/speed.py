@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 from timing import EpochTimer, Stopwatch, machine_facts  # noqa: E402
 
 from tfcdr.data import keys, pipelines  # noqa: E402
-from tfcdr.data.sampling import sample_negatives  # noqa: E402
+from tfcdr.data.negatives import sample_negatives  # noqa: E402
 from tfcdr.data.splits import make_split  # noqa: E402
 from tfcdr.data.synthetic import make_synthetic  # noqa: E402
 from tfcdr.evaluation import evaluate  # noqa: E402
@@ -249,7 +249,7 @@ def measure_training(split, domain, args, report):
         "this process (all threads), which other processes' load disturbs far less"
     )
     sampling = numpy_sampling_seconds(split, domain, args)
-    report.say(f"negative sampling of one epoch alone (tfcdr.data.sampling.sample_negatives): {sampling:.3f} cpu-s")
+    report.say(f"negative sampling of one epoch alone (tfcdr.data.negatives.sample_negatives): {sampling:.3f} cpu-s")
     report.md("### Training throughput (NCF-MLP, one domain)")
     report.md()
     report.md(

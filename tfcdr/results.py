@@ -216,7 +216,11 @@ def plot_leaderboard(board, metric, path):
 
 
 def file_name(label):
-    """A run label as a folder name: "conet target_weight=0.2" -> "conet_target_weight=0.2"."""
+    """A label as a file or folder name: "conet target_weight=0.2" -> "conet_target_weight=0.2".
+
+    The one sanitizer of the package: run folders, the transfer study's
+    cached sources and its report's images are named by it.
+    """
     return "".join(c if c.isalnum() or c in "-_.=" else "_" for c in label)
 
 

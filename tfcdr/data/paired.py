@@ -8,6 +8,7 @@ the same user's interaction of both domains in one row, unlike
 import numpy as np
 
 from tfcdr.data import keys
+from tfcdr.data.negatives import sample_negatives
 from tfcdr.data.pipelines import (
     _chunks,
     _dataset,
@@ -16,7 +17,6 @@ from tfcdr.data.pipelines import (
     _float_spec,
     _int_spec,
 )
-from tfcdr.data.sampling import sample_negatives
 from tfcdr.errors import DataError
 
 

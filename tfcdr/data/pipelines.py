@@ -12,7 +12,7 @@ import numpy as np
 import tensorflow as tf
 
 from tfcdr.data import keys
-from tfcdr.data.sampling import sample_negatives
+from tfcdr.data.negatives import sample_negatives
 from tfcdr.errors import DataError
 
 

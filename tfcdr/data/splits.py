@@ -29,8 +29,8 @@ import logging
 import numpy as np
 import pandas as pd
 
+from tfcdr.data.negatives import KnownItems, sample_negatives
 from tfcdr.data.protocols import PROTOCOLS
-from tfcdr.data.sampling import KnownItems, sample_negatives
 from tfcdr.errors import DataError
 
 logger = logging.getLogger("tfcdr")

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from tfcdr.data.views import DomainRef
-from tfcdr.results import markdown_table, plt
+from tfcdr.results import file_name, markdown_table, plt
 from tfcdr.transfer.analysis import (
     auto_choice,
     auto_summary,
@@ -168,9 +168,9 @@ def write_report(
         for mode in [m for m in dict.fromkeys(runs["mode"].dropna())]:
             if not ((runs["source"] == source) & (runs["mode"] == mode)).any():
                 continue
-            image = f"{stem}_heatmap_{_file(source)}_{mode}.png"
+            image = f"{stem}_heatmap_{file_name(source)}_{mode}.png"
             plot_heatmap(runs, source, mode, folder / image)
-            scatter = f"{stem}_kl_{_file(source)}_{mode}.png"
+            scatter = f"{stem}_kl_{file_name(source)}_{mode}.png"
             plot_kl_scatter(runs, factors, source, mode, folder / scatter)
             lines += [
                 f"## Source {source} ({mode})",
@@ -304,10 +304,6 @@ def _importance_table(importance):
 
 def _short(ref):
     return DomainRef.parse(ref).label
-
-
-def _file(ref):
-    return "".join(c if c.isalnum() or c in "-_" else "_" for c in str(ref))
 
 
 def _pcc(x, y):

@@ -4,7 +4,6 @@ import hashlib
 import json
 import logging
 import pathlib
-import re
 import time
 
 import keras
@@ -15,6 +14,7 @@ from tfcdr.data.splits import make_split
 from tfcdr.data.views import DomainRef
 from tfcdr.evaluation import evaluate
 from tfcdr.models import MODELS, NCFMLP
+from tfcdr.results import file_name
 from tfcdr.training import fit_model
 from tfcdr.transfer.configurations import MODES, NONE, variants
 from tfcdr.transfer.erasure import layer_importance
@@ -161,7 +161,11 @@ class TransferStudy:
         key = (ref, int(seed))
         if key in self._sources:
             return self._sources[key]
-        path = None if self.cache_dir is None else self.cache_dir / f"{_slug(ref)}-seed{seed}-{self.settings}.keras"
+        path = (
+            None
+            if self.cache_dir is None
+            else self.cache_dir / f"{file_name(str(ref))}-seed{seed}-{self.settings}.keras"
+        )
         split = self.split(ref, seed)
         if path is not None and path.exists():
             model = keras.models.load_model(path)
@@ -345,7 +349,3 @@ def _key(row):
 
 def _fingerprint(settings):
     return hashlib.sha1(json.dumps(settings, sort_keys=True, default=str).encode()).hexdigest()[:10]
-
-
-def _slug(ref):
-    return re.sub(r"[^A-Za-z0-9_.-]+", "_", str(ref)).strip("_")

@@ -21,11 +21,24 @@ def _add_data_options(parser):
     parser.add_argument(
         "--data-dir", default=None, help="folder of the shared datasets (default: ../shared/data when it exists)"
     )
+    _add_format_options(parser)
     parser.add_argument(
         "--protocol",
         default="loo-sampled",
         choices=["loo-sampled", "full-ranking", "rating", "adc", "cold-start"],
         help="evaluation protocol (default: loo-sampled)",
+    )
+
+
+def _add_format_options(parser):
+    parser.add_argument(
+        "--format",
+        default=None,
+        choices=["cdrib", "disencdr"],
+        help="read --dataset as a folder of per-domain split folders in this layout (see README)",
+    )
+    parser.add_argument(
+        "--domain-names", default=None, help="with --format: comma-separated names for the sorted domain folders"
     )
 
 
@@ -140,6 +153,7 @@ def build_parser():
     describe = data_commands.add_parser("describe", help="users, items, interactions, density and overlap per domain")
     describe.add_argument("dataset", help="recipe name or path")
     describe.add_argument("--data-dir", default=None)
+    _add_format_options(describe)
     data_commands.add_parser("list", help="the named dataset recipes")
 
     commands.add_parser("models", help="the registered models")
@@ -197,6 +211,14 @@ def _export(model, split, base_dir, serving_root=None, **options):
 
 def main(argv=None):
     args = build_parser().parse_args(argv)
+    if getattr(args, "format", None) or getattr(args, "domain_names", None):
+        from tfcdr.data.datasets import dataset_spec
+
+        try:
+            args.dataset = dataset_spec(args.dataset, args.format, args.domain_names)
+        except DataError as error:
+            print(f"tfcdr: error: {error}", file=sys.stderr)
+            return 2
     logging.basicConfig(format="%(message)s", level=logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("tfcdr").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:

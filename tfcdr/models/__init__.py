@@ -8,6 +8,7 @@ Adding a method means adding one entry here.
 import dataclasses
 
 from tfcdr.models.adc import ADC
+from tfcdr.models.bias import Bias
 from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdfm import CDFM
 from tfcdr.models.cdr_model import CDRModel, PointwiseModel
@@ -16,6 +17,7 @@ from tfcdr.models.conet import CoNet
 from tfcdr.models.ddtcdr import DDTCDR
 from tfcdr.models.emcdr import EMCDR
 from tfcdr.models.ncf_mlp import NCFMLP
+from tfcdr.models.pop import Pop
 from tfcdr.models.shared_vae_cdr import MOVIELENS_TRAINING, PRESETS, SharedVAECDR
 
 TRAINING_DEFAULTS = {
@@ -51,7 +53,25 @@ class ModelSpec:
         return options
 
 
+# Floors set from the split by prepare(): one pass of the pipeline and no learning.
+FLOOR_TRAINING = {"epochs": 1, "patience": 1}
+
 MODELS = {
+    "pop": ModelSpec(
+        Pop,
+        {},
+        FLOOR_TRAINING,
+        "floor: items by training count in the domain (under rating: the item's mean rating)",
+        protocol_presets={"rating": {"predict": "mean"}},
+    ),
+    "bias": ModelSpec(
+        Bias,
+        {},
+        FLOOR_TRAINING,
+        "floor: global mean + user + item biases by ridge least squares (ratings under rating; "
+        "else the 0/1 matrix, ranking by item bias)",
+        protocol_presets={"rating": {"fit_on": "observed"}},
+    ),
     "mlp": ModelSpec(
         NCFMLP,
         {},
@@ -269,6 +289,7 @@ def build_model(name, split, **model_kwargs):
 __all__ = [
     "ADC",
     "BPRMF",
+    "Bias",
     "CDFM",
     "CDRModel",
     "CMF",
@@ -280,6 +301,7 @@ __all__ = [
     "ModelSpec",
     "NCFMLP",
     "PointwiseModel",
+    "Pop",
     "build_model",
     "main_job_models",
     "split_config",

@@ -96,6 +96,7 @@ def run_experiment(
         "protocol": split.protocol,
         "seed": seed,
         "split_fingerprint": split.fingerprint(),
+        "rating_scales": split.rating_scales(),
         "metrics": test,
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "config": {"model": model_kwargs, "training": training},

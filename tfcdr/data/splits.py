@@ -76,6 +76,9 @@ class RatingEval:
     items: np.ndarray
     ratings: np.ndarray
     relevance_threshold: float = 0.75
+    # The domain's (lowest, highest) rating before scaling to [0, 1], so
+    # errors can be reported on the data's own scale (e.g. stars) too.
+    rating_range: tuple = (0.0, 1.0)
 
     def __len__(self):
         return len(self.users)
@@ -138,6 +141,14 @@ class Split:
                     if isinstance(value, np.ndarray):
                         digest.update(np.ascontiguousarray(value).tobytes())
         return digest.hexdigest()[:12]
+
+    def rating_scales(self):
+        """Each domain's (lowest, highest) rating before scaling, under the rating protocol ({} otherwise)."""
+        return {
+            name: [float(v) for v in part.test.rating_range]
+            for name, part in self.domains.items()
+            if isinstance(part.test, RatingEval)
+        }
 
     def select(self, domains):
         """The same split restricted to `domains`, in that order (source first, target last).
@@ -336,10 +347,11 @@ def _full_ranking(data, split, rng, ratios=(0.8, 0.1, 0.1)):
 
 
 def _scaled(table):
+    """The table with ratings scaled to [0, 1], and the (lowest, highest) rating it was scaled from."""
     low, high = table["rating"].min(), table["rating"].max()
     scaled = table.copy()
     scaled["rating"] = (table["rating"] - low) / (high - low) if high > low else 1.0
-    return scaled
+    return scaled, (float(low), float(high))
 
 
 def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75):
@@ -349,7 +361,7 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
             raise DataError(
                 f"the rating protocol needs explicit ratings; domain {name!r} of {data.name!r} is implicit feedback"
             )
-        table = _scaled(domain.interactions)
+        table, rating_range = _scaled(domain.interactions)
         noise = rng.random(len(table))
         order = np.lexsort((noise, table["rating"].to_numpy()))
         ordered = table.iloc[order].reset_index(drop=True)
@@ -368,8 +380,8 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
         train = ordered[~test & ~valid]
         split.domains[name] = DomainSplit(
             train=train.sort_values(["user", "item"]).reset_index(drop=True),
-            valid=_rating_eval(ordered[valid], threshold),
-            test=_rating_eval(ordered[test], threshold),
+            valid=_rating_eval(ordered[valid], threshold, rating_range),
+            test=_rating_eval(ordered[test], threshold, rating_range),
             known=_known(data, name),
         )
     split.notes.append(
@@ -378,12 +390,13 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
     )
 
 
-def _rating_eval(rows, threshold):
+def _rating_eval(rows, threshold, rating_range=(0.0, 1.0)):
     return RatingEval(
         users=rows["user"].to_numpy(np.int64),
         items=rows["item"].to_numpy(np.int64),
         ratings=rows["rating"].to_numpy(np.float32),
         relevance_threshold=threshold,
+        rating_range=rating_range,
     )
 
 

@@ -15,7 +15,7 @@ HEADLINE = {
     "adc": "ndcg@10",
     "rating": "rmse",
 }
-LOWER_IS_BETTER = {"rmse", "mae"}
+LOWER_IS_BETTER = {"rmse", "mae", "rmse_stars", "mae_stars"}
 
 
 def headline_metric(protocol):
@@ -27,7 +27,7 @@ def headline_metric(protocol):
 def measured_metrics(protocol):
     """Names of the metrics `evaluate` reports per domain under `protocol` (default cut-offs)."""
     if protocol == "rating":
-        return ["rmse", "mae", "precision@5", "recall@5"]
+        return ["rmse", "mae", "rmse_stars", "mae_stars", "precision@5", "recall@5"]
     if protocol in ("loo-sampled", "cold-start"):
         return [f"{kind}@{k}" for kind in ("hr", "ndcg", "mrr") for k in metric_fns.SAMPLED_KS]
     ks = metric_fns.ADC_KS if protocol == "adc" else metric_fns.FULL_KS
@@ -87,7 +87,10 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
 
     Returns:
         Dict domain -> dict metric name -> float, e.g.
-        `{"target": {"hr@10": 0.71, "ndcg@10": 0.45, ...}}`.
+        `{"target": {"hr@10": 0.71, "ndcg@10": 0.45, ...}}`. Under the
+        rating protocol `rmse` and `mae` are on the [0, 1] scale the
+        protocol trains on, `rmse_stars` and `mae_stars` on the domain's
+        own rating scale (`split.rating_scales()`).
     """
     if subset not in ("valid", "test"):
         raise ValueError(f"subset must be 'valid' or 'test', got {subset!r}")
@@ -106,6 +109,10 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
         elif isinstance(part, RatingEval):
             predicted = scorer.score_pairs(name, part.users, part.items, batch_size).numpy()
             results[name] = metric_fns.rating_metrics(predicted, part.ratings, part.users, part.relevance_threshold)
+            # The same errors on the domain's own scale (e.g. 1-5 stars): the scaling is linear.
+            low, high = part.rating_range
+            results[name]["rmse_stars"] = results[name]["rmse"] * (high - low)
+            results[name]["mae_stars"] = results[name]["mae"] * (high - low)
         else:
             raise TypeError(f"unknown evaluation set {type(part).__name__}")
         results[name]["users"] = len(np.unique(part.users))

@@ -34,8 +34,8 @@ def _add_format_options(parser):
     parser.add_argument(
         "--format",
         default=None,
-        choices=["cdrib", "disencdr"],
-        help="read --dataset as a folder of per-domain split folders in this layout (see README)",
+        choices=["cdrib", "disencdr", "split"],
+        help="read --dataset as a folder of per-domain split folders: cdrib, disencdr, or split (your own; see README)",
     )
     parser.add_argument(
         "--domain-names", default=None, help="with --format: comma-separated names for the sorted domain folders"

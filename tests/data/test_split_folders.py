@@ -84,3 +84,71 @@ def test_disencdr_shares_equal_ids_and_checks_it(tmp_path):
 def test_wrong_number_of_domain_names_is_an_error(tmp_path):
     with pytest.raises(DataError, match="2 distinct names"):
         load_dataset(_cdrib(tmp_path / "pair"), format="cdrib", domain_names="a")
+
+
+# --- a user's own split -------------------------------------------------------
+
+
+def _own(root, ratings=True, negatives=True):
+    """Two domains of 6 users x 6 items; valid/test one row per user; negatives of 2 per user."""
+    for domain in ("films", "games"):
+        folder = root / domain
+        rows = {"train": [], "valid": [], "test": [], "test_negatives": []}
+        for user in range(6):
+            items = [(user + k) % 6 for k in range(6)]
+            rows["train"] += [(f"u{user}", f"i{item}", 1 + (user + item) % 5) for item in items[:3]]
+            rows["valid"].append((f"u{user}", f"i{items[3]}", 4))
+            rows["test"].append((f"u{user}", f"i{items[4]}", 2))
+            rows["test_negatives"].append((f"u{user}", f"i{items[5]}"))
+        for part, lines in rows.items():
+            if part == "test_negatives" and not negatives:
+                continue
+            header = "user,item" + (",rating" if ratings and part != "test_negatives" else "")
+            width = 3 if ratings else 2
+            text = header + "\n" + "".join(",".join(str(v) for v in line[:width]) + "\n" for line in lines)
+            (folder.mkdir(parents=True, exist_ok=True), (folder / f"{part}.csv").write_text(text))
+    return root
+
+
+def test_own_split_ranks_the_given_test_rows_against_the_given_negatives(tmp_path):
+    data = load_dataset(_own(tmp_path / "mine"), format="split")
+    assert data.domain_names == ["films", "games"] and data.num_users == 6
+    # The valid rows have no negatives file: theirs are sampled.
+    split = make_split(data, "loo-sampled", seed=0, num_negatives=1)
+    items = data.domain("films").item_vocab
+    test = split.domains["films"].test
+    assert [items[i] for i in test.items] == [f"i{(u + 4) % 6}" for u in range(6)]
+    assert test.negatives.shape == (6, 1)
+    assert [items[i] for i in test.negatives[:, 0]] == [f"i{(u + 5) % 6}" for u in range(6)]
+    assert len(split.domains["films"].train) == 18 and len(split.domains["films"].valid) == 6
+    again = load_dataset(_own(tmp_path / "again"), format="split")
+    assert split.fingerprint() == make_split(again, "loo-sampled", seed=0, num_negatives=1).fingerprint()
+
+
+def test_own_split_under_rating_keeps_the_parts_and_scales_ratings(tmp_path):
+    split = make_split(load_dataset(dataset_spec(_own(tmp_path / "mine"), "split")), "rating", seed=0)
+    part = split.domains["games"]
+    assert len(part.train) == 18 and part.train["rating"].between(0, 1).all()
+    assert split.rating_scales()["games"] == [1.0, 5.0]
+    np.testing.assert_allclose(part.test.ratings, (2 - 1) / 4)
+
+
+def test_own_split_without_negatives_or_valid_samples_and_holds_out(tmp_path):
+    root = _own(tmp_path / "mine", ratings=False, negatives=False)
+    for domain in ("films", "games"):
+        (root / domain / "valid.csv").unlink()
+    data = load_dataset(root, format="split")
+    split = make_split(data, "loo-sampled", seed=0, num_negatives=2)
+    films = split.domains["films"]
+    assert films.test.negatives.shape == (6, 2) and len(films.valid) == 6 and len(films.train) == 12
+    # Sampled candidates are never the user's known items.
+    assert not films.known.contains(np.repeat(films.test.users, 2), films.test.negatives.ravel()).any()
+    with pytest.raises(DataError, match="explicit ratings"):
+        make_split(data, "rating")
+
+
+def test_own_split_negative_of_an_unknown_item_is_an_error(tmp_path):
+    root = _own(tmp_path / "mine")
+    (root / "films" / "test_negatives.csv").write_text("user,item\nu0,nowhere\n")
+    with pytest.raises(DataError, match="candidates must be items of the domain"):
+        load_dataset(root, format="split")

@@ -430,23 +430,40 @@ def _read_pairs(path, columns, notes):
     return frame[["user", "item"]]
 
 
-def _index_split(data, pieces):
-    """Translates split parts of external ids to index ids; adds empty parts."""
+def _index_split(data, pieces, folders):
+    """Translates split parts of external ids to index ids (with ratings and timestamps); adds empty parts.
+
+    Raises:
+        DataError: a negatives row naming an item that no train/valid/test row
+            of the domain has (its index would not exist).
+    """
     users = pd.Index(data.user_vocab)
     split = {}
     for label, parts in pieces.items():
         items = pd.Index(data.domain(label).item_vocab)
         split[label] = {}
-        for part in ("train", "valid", "test"):
+        for part in ("train", "valid", "test", *(p for p in parts if p.endswith("negatives"))):
             frame = parts.get(part)
             if frame is None:
                 frame = pd.DataFrame({"user": [], "item": []})
-            split[label][part] = pd.DataFrame(
+            indexed = pd.DataFrame(
                 {
                     "user": users.get_indexer(frame["user"].astype(str)).astype(np.int64),
                     "item": items.get_indexer(frame["item"].astype(str)).astype(np.int64),
+                    "rating": frame["rating"].to_numpy(np.float32) if "rating" in frame else np.float32(1.0),
+                    "timestamp": frame["timestamp"].to_numpy(np.float64) if "timestamp" in frame else np.nan,
                 }
             )
+            unknown = (indexed[["user", "item"]] < 0).any(axis=1).to_numpy()
+            if unknown.any():
+                row = frame.iloc[int(np.argmax(unknown))]
+                raise DataError(
+                    f"{part} row ({row['user']}, {row['item']}) names a user or item that no train/valid/test row "
+                    f"of domain {label!r} has; candidates must be items of the domain",
+                    pathlib.Path(folders[label]),
+                    value=row["item"],
+                )
+            split[label][part] = indexed
     return split
 
 
@@ -499,18 +516,26 @@ class SplitFormat:
     """How a folder-per-domain split names its files and numbers its users.
 
     Attributes:
-        parts: split part -> file name in each domain's folder.
-        columns: the fields of each line (tab-separated, no header).
+        parts: split part -> file name in each domain's folder; a name
+            without a suffix matches any file of that stem (`train.csv`,
+            `train.tsv.gz`, ...). The first part is required.
+        columns: the fields of each line (tab-separated, no header), or
+            None to read each file as `tfcdr.data.readers.read_interactions`
+            does (separator and header detected, ratings where present).
         identities: "common-first" (CDRIB: ids below the common-user count
             are the same person in every domain, higher ids are numbered
-            per domain) or "shared" (DisenCDR: equal ids are one person).
+            per domain), "shared" (DisenCDR: equal ids are one person and
+            every user is in every domain) or "as-given" (equal ids are one
+            person, any overlap).
         description: what the split is, for notes.
+        protocols: the protocols that use the split by default.
     """
 
     parts: dict
-    columns: tuple
+    columns: tuple | None
     identities: str
     description: str
+    protocols: tuple = ()
 
 
 SPLIT_FORMATS = {
@@ -519,12 +544,20 @@ SPLIT_FORMATS = {
         ("user", "item"),
         "common-first",
         "CDRIB cold start: valid/test users of a domain appear only in another domain's train",
+        ("cold-start",),
     ),
     "disencdr": SplitFormat(
         {"train": "train.txt", "test": "test_original.txt"},
         ("user", "item", "label"),
         "shared",
         "DisenCDR leave-one-out: train.txt as train, test_original.txt as test, no valid",
+    ),
+    "split": SplitFormat(
+        {part: part for part in ("train", "valid", "test", "valid_negatives", "test_negatives")},
+        None,
+        "as-given",
+        "the folder's own train/valid/test files",
+        ("loo-sampled", "full-ranking", "rating", "cold-start"),
     ),
 }
 
@@ -539,7 +572,10 @@ def load_split_folder(path, format, domain_names=None, name=None):
 
     Args:
         path: the folder.
-        format: a key of `SPLIT_FORMATS` ("cdrib" or "disencdr").
+        format: a key of `SPLIT_FORMATS`: "cdrib", "disencdr", or "split"
+            (a user's own: `<domain>/train.*`, `test.*`, optional `valid.*`,
+            `valid_negatives.*`, `test_negatives.*`, any format
+            `read_interactions` reads).
         domain_names: names for the sub-folders in sorted order (a list or a
             comma-separated string) instead of the derived ones.
         name: dataset name (default: the folder's name).
@@ -558,7 +594,7 @@ def load_split_folder(path, format, domain_names=None, name=None):
     if not path.is_dir():
         raise DataError(f"--format {format} needs a folder of per-domain folders", path)
     first = next(iter(SPLIT_FORMATS[format].parts.values()))
-    folders = sorted(p for p in path.iterdir() if (p / first).is_file())
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and _part_file(p, first))
     if not folders:
         raise DataError(f"no sub-folder holds {first} (the {format} layout: one folder per domain)", path)
     names = _folder_domain_names([f.name for f in folders])
@@ -595,23 +631,48 @@ def _shipped_split_data(name, domains, split_format, notes=None):
     convention (`_identities`).
     """
     notes = [] if notes is None else notes
-    pieces = {
-        label: {
-            part: _read_pairs(pathlib.Path(folder) / file, split_format.columns, notes)
-            for part, file in split_format.parts.items()
-        }
-        for label, folder in domains.items()
-    }
+    pieces = {}
+    for label, folder in domains.items():
+        pieces[label] = {}
+        for part, file in split_format.parts.items():
+            path = _part_file(pathlib.Path(folder), file)
+            if path is None:
+                if part == next(iter(split_format.parts)) or split_format.columns is not None:
+                    raise DataError(f"the domain folder lacks its {file} file", pathlib.Path(folder))
+                continue
+            if split_format.columns is None:
+                pieces[label][part] = readers.read_interactions(path)
+            else:
+                pieces[label][part] = _read_pairs(path, split_format.columns, notes)
     pieces = _identities(name, pieces, domains, split_format.identities, notes)
-    frames = {label: pd.concat(list(split.values()), ignore_index=True) for label, split in pieces.items()}
+    frames = {
+        label: pd.concat([frame for part, frame in split.items() if not part.endswith("negatives")], ignore_index=True)
+        for label, split in pieces.items()
+    }
+    read = sorted({part for split in pieces.values() for part in split})
     _note(
         notes,
-        f"{name}: interactions = {' + '.join(split_format.parts.values())} of each domain; the shipped "
-        f"split is in given_split ({split_format.description})",
+        f"{name}: interactions = {' + '.join(p for p in read if not p.endswith('negatives'))} of each domain; "
+        f"the split is in given_split ({split_format.description}), used by default under "
+        f"{', '.join(split_format.protocols) or 'no protocol (use_given=True asks for it)'}",
     )
-    data = CrossDomainData.from_frames(name, frames, implicit=True, notes=notes)
-    data.given_split = _index_split(data, pieces)
+    implicit = {label: "rating" not in split["train"] for label, split in pieces.items()}
+    data = CrossDomainData.from_frames(name, frames, implicit=implicit, notes=notes)
+    data.given_split = _index_split(data, pieces, domains)
+    data.given_protocols = split_format.protocols
     return data
+
+
+def _part_file(folder, name):
+    """The file of a split part: `name` itself, or the one file whose stem is `name` (None if absent)."""
+    if (folder / name).is_file():
+        return folder / name
+    if "." in name:
+        return None
+    matches = sorted(p for p in folder.glob(f"{name}.*") if p.is_file())
+    if len(matches) > 1:
+        raise DataError(f"several files for the {name} part: {[p.name for p in matches]}", folder)
+    return matches[0] if matches else None
 
 
 def _identities(name, pieces, domains, convention, notes):
@@ -629,6 +690,8 @@ def _identities(name, pieces, domains, convention, notes):
     another domain; and where a preprocessing log (`*_data_info.txt`) states
     "common user num N", one of the logs states this count.
     """
+    if convention == "as-given":
+        return pieces
     if convention == "shared":
         users = {label: set(pd.concat(parts.values())["user"]) for label, parts in pieces.items()}
         reference = next(iter(users.values()))

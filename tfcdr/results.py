@@ -62,6 +62,7 @@ def write_run(output, result):
         f"Split fingerprint `{result['split_fingerprint']}`; {trained}",
         "",
         *([scale_line(result["rating_scales"]), ""] if result.get("rating_scales") else []),
+        *([f"Preset: {result['preset']}.", ""] if result.get("preset") else []),
         "Test metrics per domain:",
         "",
         markdown_table(table),

@@ -56,7 +56,8 @@ def test_errors_on_either_scale_are_minimized_when_tuning():
 
 
 def test_run_summary_and_leaderboard_name_the_scales(tmp_path):
-    result, _ = run_experiment("bias", split=_split(), output=tmp_path / "run", verbose=0)
+    result, _ = run_experiment("bias", split=_split(), verbose=0)
+    results.write_run(tmp_path / "run", {**result, "history": {}})
     assert json.loads((tmp_path / "run" / "metrics.json").read_text())["rating_scales"]["tens"] == [2.0, 10.0]
     summary = (tmp_path / "run" / "summary.md").read_text()
     assert "stars 1 to 5, tens 2 to 10" in summary and "[0, 1]" in summary

@@ -25,6 +25,7 @@ def _add_data_options(parser):
     parser.add_argument(
         "--data-dir", default=None, help="folder of the shared datasets (default: ../shared/data when it exists)"
     )
+    _add_format_options(parser)
     parser.add_argument(
         "--protocol",
         default=LOO_SAMPLED,
@@ -78,6 +79,18 @@ def _load_options(args):
     """The `load_dataset` options given on the command line."""
     options = {"positive_threshold": args.positive_threshold, "rating_scale": args.rating_scale}
     return {key: value for key, value in options.items() if value is not None}
+
+
+def _add_format_options(parser):
+    parser.add_argument(
+        "--format",
+        default=None,
+        choices=["cdrib", "disencdr", "split"],
+        help="read --dataset as a folder of per-domain split folders: cdrib, disencdr, or split (your own; see README)",
+    )
+    parser.add_argument(
+        "--domain-names", default=None, help="with --format: comma-separated names for the sorted domain folders"
+    )
 
 
 def _add_run_options(parser, seeds, config_help, output_default):
@@ -197,6 +210,7 @@ def build_parser():
     describe.add_argument("dataset", help="recipe name or path")
     describe.add_argument("--data-dir", default=None)
     _add_rating_options(describe)
+    _add_format_options(describe)
     data_commands.add_parser("list", help="the named dataset recipes")
 
     commands.add_parser("models", help="the registered models")
@@ -266,6 +280,14 @@ def _export(model, split, base_dir, serving_root=None, **options):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     import_tensorflow(verbose=args.verbose)
+    if getattr(args, "format", None) or getattr(args, "domain_names", None):
+        from tfcdr.data.datasets import dataset_spec
+
+        try:
+            args.dataset = dataset_spec(args.dataset, args.format, args.domain_names)
+        except DataError as error:
+            print(f"tfcdr: error: {error}", file=sys.stderr)
+            return 2
     logging.basicConfig(format="%(message)s", level=logging.WARNING if args.quiet else logging.INFO)
     logging.getLogger("tfcdr").setLevel(logging.WARNING if args.quiet else logging.INFO)
     try:

@@ -12,7 +12,7 @@ from tfcdr import results
 from tfcdr.data.datasets import load_dataset
 from tfcdr.data.splits import make_split
 from tfcdr.evaluation import evaluate
-from tfcdr.models import build_model, split_config
+from tfcdr.models import build_model, preset_by_size, split_config
 from tfcdr.training import fit_model
 
 logger = logging.getLogger("tfcdr")
@@ -72,7 +72,7 @@ def run_experiment(
     if split is None:
         data = load_dataset(dataset, data_dir=data_dir)
         split = make_split(data, protocol, seed=seed)
-    model_kwargs, training = split_config(model_name, config)
+    model_kwargs, training = split_config(model_name, config, split)
     if epochs is not None:
         training["epochs"] = epochs
     keras.utils.set_random_seed(seed)
@@ -96,6 +96,8 @@ def run_experiment(
         "protocol": split.protocol,
         "seed": seed,
         "split_fingerprint": split.fingerprint(),
+        "rating_scales": split.rating_scales(),
+        "preset": preset_by_size(model_name, split)[2],
         "metrics": test,
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "config": {"model": model_kwargs, "training": training},

@@ -23,6 +23,22 @@ def headline_line(result):
     return " | ".join(parts)
 
 
+def scale_line(rating_scales):
+    """The sentence naming the scales of a rating run's errors ("" for runs of other protocols).
+
+    Args:
+        rating_scales: dict domain -> (lowest, highest) rating, as
+            `Split.rating_scales()` and a run's `rating_scales` hold it.
+    """
+    if not rating_scales:
+        return ""
+    ranges = ", ".join(f"{domain} {low:g} to {high:g}" for domain, (low, high) in rating_scales.items())
+    return (
+        "Rating errors: `rmse` and `mae` on the [0, 1] scale the rating protocol trains on; "
+        f"`rmse_stars` and `mae_stars` on each domain's own rating scale ({ranges})."
+    )
+
+
 def write_run(output, result):
     """Writes metrics.json, summary.md and training_curves.png into `output`.
 
@@ -44,6 +60,8 @@ def write_run(output, result):
         "",
         f"Split fingerprint `{result['split_fingerprint']}`; {trained}",
         "",
+        *([scale_line(result["rating_scales"]), ""] if result.get("rating_scales") else []),
+        *([f"Preset: {result['preset']}.", ""] if result.get("preset") else []),
         "Test metrics per domain:",
         "",
         markdown_table(table),
@@ -126,7 +144,7 @@ def write_leaderboard(output, board, runs, metrics=None):
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     protocol = runs[0]["protocol"]
-    metrics = list(metrics or get_protocol(protocol).logged)
+    metrics = list(metrics or _default_columns(protocol, board))
     missing = sorted(set(metrics) - set(board["metric"]))
     if missing:
         raise ValueError(f"no runs measured {missing}; measured: {sorted(set(board['metric']))}")
@@ -138,9 +156,19 @@ def write_leaderboard(output, board, runs, metrics=None):
         "",
         "Splits: " + ", ".join(sorted({f"seed {r['seed']} `{r['split_fingerprint']}`" for r in runs})),
         "",
+        *([scale_line(runs[0]["rating_scales"]), ""] if runs[0].get("rating_scales") else []),
     ]
     (output / "leaderboard.md").write_text("\n".join(text))
     plot_leaderboard(board, get_protocol(protocol).headline, output / "leaderboard.png")
+
+
+def _default_columns(protocol, board):
+    """The logged metrics, plus the errors on the data's own scale where the runs measured them."""
+    columns = list(get_protocol(protocol).logged)
+    if protocol == "rating":
+        stars = [m for m in ("rmse_stars", "mae_stars") if m in set(board["metric"])]
+        columns[columns.index("mae") + 1 : columns.index("mae") + 1] = stars
+    return columns
 
 
 def collect_runs(folders):

@@ -320,7 +320,7 @@ def test_amazon_disencdr(pair, users, train):
         assert len(split["test"]) == users == split["test"]["user"].nunique()
         assert len(domain.interactions) == train_rows + users
         for part in split.values():
-            assert (part.to_numpy() >= 0).all()
+            assert (part[["user", "item"]].to_numpy() >= 0).all()
 
 
 @pytest.mark.real_data
@@ -328,6 +328,9 @@ def test_amazon_disencdr(pair, users, train):
 def test_amazon_cdrib_cloth_sport():
     data = load_dataset("amazon-cdrib-cloth-sport", data_dir=DATA_DIR)
     assert data.domain_names == ["cloth", "sport"]
+    # Only ids below 9,828 are common users; the others are per domain.
+    assert len(data.overlapping_users()) == 9828
+    assert data.describe()["users"].tolist() == [41829, 27328]
     sizes = {name: {part: len(f) for part, f in s.items()} for name, s in data.given_split.items()}
     assert sizes == {
         "cloth": {"train": 187880, "valid": 3156, "test": 3085},

@@ -226,3 +226,49 @@ def test_user_vectors_pipeline_feeds_the_model():
     out = model(x)
     assert out["logits"]["target"].shape == (8, split.num_items["target"])
     assert set(x) == {keys.USER_ID, "source", "target"}
+
+
+def test_preset_follows_the_data_size_between_the_papers_two():
+    from tfcdr.models import preset_by_size
+    from tfcdr.models.shared_vae_cdr import AMAZON_PRESET, PRESETS, SIZE_SWITCH, sized_preset
+
+    small, training, note = sized_preset(PRESETS["sharedvae"], 2262)
+    assert small == PRESETS["sharedvae"] and training["batch_size"] == 32 and "MovieLens preset" in note
+    large, training, note = sized_preset(PRESETS["sharedvae"], SIZE_SWITCH)
+    assert large["hidden_units"] == AMAZON_PRESET["hidden_units"] and large["nonzero_weight"] == 90.0
+    assert training["batch_size"] == 128 and "Amazon preset (encoder n-512-256-128" in note
+    merged0, _, _ = sized_preset(PRESETS["sharedvae-merged0"], 60000)
+    assert merged0["hidden_units"] == [1024, 512] and merged0["latent_dim"] == 256 and merged0["nonzero_weight"] == 0
+    assert SIZE_SWITCH == 11638
+    # Models without a size rule keep their preset and state none.
+    assert preset_by_size("mlp", tiny_split())[2] is None
+
+
+def test_training_defaults_follow_the_size_and_the_summary_states_the_preset(tmp_path):
+    import dataclasses
+
+    from tfcdr.models import preset_by_size, split_config
+    from tfcdr.results import write_run
+
+    small = tiny_split()
+    large = dataclasses.replace(small, num_items={d: 20000 for d in small.domain_names})
+    assert split_config("sharedvae", {}, small)[1]["batch_size"] == 32
+    assert split_config("sharedvae", {}, large)[1]["batch_size"] == 128
+    assert split_config("sharedvae", {"batch_size": 64}, large)[1]["batch_size"] == 64
+    note = preset_by_size("sharedvae", large)[2]
+    result = {
+        "model": "sharedvae",
+        "dataset": "big",
+        "protocol": "loo-sampled",
+        "seed": 0,
+        "split_fingerprint": "x",
+        "preset": note,
+        "metrics": {"target": {"hr@10": 0.5}},
+        "history": {"loss": [1.0]},
+        "train_seconds": 1.0,
+    }
+    write_run(tmp_path, result)
+    assert (
+        "Preset: SharedVAE Amazon preset (encoder n-512-256-128, beta 90, batch 128)"
+        in (tmp_path / "summary.md").read_text()
+    )

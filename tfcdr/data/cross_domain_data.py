@@ -68,7 +68,10 @@ class CrossDomainData:
         reference: optional figures from a paper for `describe` to print beside.
         given_split: optional split shipped with the dataset: dict domain ->
             dict with "train"/"valid"/"test" DataFrames of int `user`, `item`
-            (index ids). Protocols use it when asked to (`use_given=True`).
+            (index ids; `rating`, `timestamp` too), optionally "valid_negatives"
+            / "test_negatives" (user, item) rows of fixed candidates.
+        given_protocols: the protocols `make_split` uses `given_split` for
+            by default (its `use_given` option overrides).
     """
 
     name: str
@@ -79,6 +82,7 @@ class CrossDomainData:
     notes: list = dataclasses.field(default_factory=list)
     reference: dict | None = None
     given_split: dict | None = None
+    given_protocols: tuple = ()
 
     @classmethod
     def from_frames(

@@ -8,6 +8,7 @@ Example:
 
     data = load_dataset("ml1m-genre")          # a recipe over the data folder
     data = load_dataset("my_logs/")            # a folder of <domain>.csv files
+    data = load_dataset("pairs/", format="cdrib")  # <domain>_<other>/{train,valid,test}.txt
     print(data.describe_text())
 """
 
@@ -16,6 +17,7 @@ import inspect
 import logging
 import os
 import pathlib
+import re
 from collections.abc import Callable
 
 import numpy as np
@@ -129,7 +131,11 @@ def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_sc
         rating_scale: (low, high) every rating must lie in; None: no
             negative rating and none far above the inferred star scale (see
             `tfcdr.data.readers`).
-        **options: passed to the recipe; for paths: `name`, `sep`,
+        **options: passed to the recipe; `format` ("cdrib", "disencdr";
+            or a path written `dataset_spec(folder, format, names)`, e.g.
+            "cdrib:folder" or "cdrib[a,b]:folder") reads a folder of
+            per-domain split folders with `load_split_folder` (options
+            `domain_names`, `name`); for other paths: `name`, `sep`,
             `encoding`, `implicit` and the long table's column names `user`,
             `item`, `rating`, `timestamp`, `domain` (matched in any case).
 
@@ -149,6 +155,12 @@ def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_sc
     if positive_threshold is not None and not np.isfinite(positive_threshold):
         raise ValueError(f"positive_threshold must be a finite number, got {positive_threshold!r}")
     key = str(name_or_path)
+    spec = _SPEC.match(key)
+    if spec and spec["format"] in SPLIT_FORMATS:
+        options = {"domain_names": spec["names"], **options} if spec["names"] else options
+        return load_split_folder(spec["path"], spec["format"], **options)
+    if "format" in options:
+        return load_split_folder(key, options.pop("format"), **options)
     if key in DATASETS:
         recipe = DATASETS[key]
         folder = _data_dir(data_dir) if recipe.needs_data else data_dir
@@ -178,6 +190,27 @@ def load_dataset(name_or_path, data_dir=None, positive_threshold=None, rating_sc
 
 
 # --- paths users bring ---------------------------------------------------
+
+# "<format>[<domain names>]:<path>": a split folder named in one string, the
+# form the command line passes on and runs record as their dataset.
+_SPEC = re.compile(r"^(?P<format>[a-z]+)(?:\[(?P<names>[^\]]*)\])?:(?P<path>.+)$")
+
+
+def dataset_spec(path, format=None, domain_names=None):
+    """The one-string form of a split folder read with `format` (e.g. "cdrib[a,b]:pairs/").
+
+    Returns `path` unchanged when no format is given. The command line
+    turns `--format` and `--domain-names` into it, so every command that
+    takes a dataset name takes a split folder too.
+    """
+    if not format:
+        if domain_names:
+            raise DataError("--domain-names applies to --format cdrib|disencdr folders only", value=domain_names)
+        return str(path)
+    if format not in SPLIT_FORMATS:
+        raise DataError(f"unknown --format {format!r}; choose one of {list(SPLIT_FORMATS)}", value=format)
+    names = f"[{domain_names}]" if domain_names else ""
+    return f"{format}{names}:{path}"
 
 
 def _load_path(
@@ -497,46 +530,40 @@ def _read_pairs(path, columns, notes):
     return frame[["user", "item"]]
 
 
-def _shipped_split_data(name, domains, parts, columns, data_dir, folder_name, description):
-    """CrossDomainData of implicit domains plus the split shipped with them.
+def _index_split(data, pieces, folders):
+    """Translates split parts of external ids to index ids (with ratings and timestamps); adds empty parts.
 
-    `domains` maps domain -> folder; `parts` maps split part -> file name,
-    whose fields are `columns`. Interactions are the union of the parts.
+    Raises:
+        DataError: a negatives row naming an item that no train/valid/test row
+            of the domain has (its index would not exist).
     """
-    notes = []
-    root = pathlib.Path(data_dir) / folder_name
-    pieces = {
-        label: {part: _read_pairs(root / folder / file, columns, notes) for part, file in parts.items()}
-        for label, folder in domains.items()
-    }
-    frames = {label: pd.concat(list(split.values()), ignore_index=True) for label, split in pieces.items()}
-    _note(
-        notes,
-        f"{name}: interactions = {' + '.join(parts.values())} of each domain; the shipped "
-        f"split is in given_split ({description})",
-    )
-    data = CrossDomainData.from_frames(name, frames, implicit=True, notes=notes)
-    data.given_split = _index_split(data, pieces)
-    return data
-
-
-def _index_split(data, pieces):
-    """Translates split parts of external ids to index ids; adds empty parts."""
     users = pd.Index(data.user_vocab)
     split = {}
     for label, parts in pieces.items():
         items = pd.Index(data.domain(label).item_vocab)
         split[label] = {}
-        for part in ("train", "valid", "test"):
+        for part in ("train", "valid", "test", *(p for p in parts if p.endswith("negatives"))):
             frame = parts.get(part)
             if frame is None:
                 frame = pd.DataFrame({"user": [], "item": []})
-            split[label][part] = pd.DataFrame(
+            indexed = pd.DataFrame(
                 {
                     "user": users.get_indexer(frame["user"].astype(str)).astype(np.int64),
                     "item": items.get_indexer(frame["item"].astype(str)).astype(np.int64),
+                    "rating": frame["rating"].to_numpy(np.float32) if "rating" in frame else np.float32(1.0),
+                    "timestamp": frame["timestamp"].to_numpy(np.float64) if "timestamp" in frame else np.nan,
                 }
             )
+            unknown = (indexed[["user", "item"]] < 0).any(axis=1).to_numpy()
+            if unknown.any():
+                row = frame.iloc[int(np.argmax(unknown))]
+                raise DataError(
+                    f"{part} row ({row['user']}, {row['item']}) names a user or item that no train/valid/test row "
+                    f"of domain {label!r} has; candidates must be items of the domain",
+                    pathlib.Path(folders[label]),
+                    value=row["item"],
+                )
+            split[label][part] = indexed
     return split
 
 
@@ -544,29 +571,304 @@ def _disencdr(pair):
     source, target = pair.split("-")
 
     def load(data_dir):
+        """A DisenCDR pair: equal user ids are one person in both domains.
+
+        Verified against the files (all four pairs): in each pair both
+        folders' train.txt hold exactly the ids 0..n-1 (n = 9,928, 4,998,
+        3,325, 15,761) and test_original.txt one row per user, so every
+        user is in both domains, as DisenCDR's overlapping-users-only data
+        should be; the "shared" convention is checked again at load time.
+        """
+        root = pathlib.Path(data_dir) / "amazon-cdr-disencdr"
         return _shipped_split_data(
             f"amazon-disencdr-{pair}",
-            {source: f"{source}_{target}", target: f"{target}_{source}"},
-            {"train": "train.txt", "test": "test_original.txt"},
-            ("user", "item", "label"),
-            data_dir,
-            "amazon-cdr-disencdr",
-            "DisenCDR leave-one-out: train.txt as train, test_original.txt as test, no valid",
+            {source: root / f"{source}_{target}", target: root / f"{target}_{source}"},
+            SPLIT_FORMATS["disencdr"],
         )
 
     return load
 
 
 def _cdrib_cloth_sport(data_dir):
+    """CDRIB's cloth/sport pair: the "cdrib" format over the two folders.
+
+    Only ids 0..9,827 are the same person in both domains (the common users
+    CDRIB numbers first; "common user num 9828" in sport_cloth's log); higher
+    ids are numbered per domain. Verified against the files: every valid/test
+    id is below 9,828 (cloth's cold users 8,838..9,827, sport's 7,856..8,837)
+    and the ids below 9,828 are 9,828 distinct users; the two train files
+    share 25,356 ids but only 7,856 below 9,828. Merging equal ids (as
+    earlier versions did) invented 17,500 shared users (27,328 in both).
+    """
+    root = pathlib.Path(data_dir) / "amazon-cdr-cdrib"
     return _shipped_split_data(
         "amazon-cdrib-cloth-sport",
-        {"cloth": "cloth_sport", "sport": "sport_cloth"},
+        {"cloth": root / "cloth_sport", "sport": root / "sport_cloth"},
+        SPLIT_FORMATS["cdrib"],
+    )
+
+
+# --- splits shipped with the data (CDRIB, DisenCDR, a user's own) ---------
+
+
+@dataclasses.dataclass(frozen=True)
+class SplitFormat:
+    """How a folder-per-domain split names its files and numbers its users.
+
+    Attributes:
+        parts: split part -> file name in each domain's folder; a name
+            without a suffix matches any file of that stem (`train.csv`,
+            `train.tsv.gz`, ...). The first part is required.
+        columns: the fields of each line (tab-separated, no header), or
+            None to read each file as `tfcdr.data.readers.read_interactions`
+            does (separator and header detected, ratings where present).
+        identities: "common-first" (CDRIB: ids below the common-user count
+            are the same person in every domain, higher ids are numbered
+            per domain), "shared" (DisenCDR: equal ids are one person and
+            every user is in every domain) or "as-given" (equal ids are one
+            person, any overlap).
+        description: what the split is, for notes.
+        protocols: the protocols that use the split by default.
+    """
+
+    parts: dict
+    columns: tuple | None
+    identities: str
+    description: str
+    protocols: tuple = ()
+
+
+SPLIT_FORMATS = {
+    "cdrib": SplitFormat(
         {"train": "train.txt", "valid": "valid.txt", "test": "test.txt"},
         ("user", "item"),
-        data_dir,
-        "amazon-cdr-cdrib",
-        "CDRIB cold start: valid/test users of a domain appear only in the other domain's train",
+        "common-first",
+        "CDRIB cold start: valid/test users of a domain appear only in another domain's train",
+        ("cold-start",),
+    ),
+    "disencdr": SplitFormat(
+        {"train": "train.txt", "test": "test_original.txt"},
+        ("user", "item", "label"),
+        "shared",
+        "DisenCDR leave-one-out: train.txt as train, test_original.txt as test, no valid",
+    ),
+    "split": SplitFormat(
+        {part: part for part in ("train", "valid", "test", "valid_negatives", "test_negatives")},
+        None,
+        "as-given",
+        "the folder's own train/valid/test files",
+        ("loo-sampled", "full-ranking", "rating", "cold-start"),
+    ),
+}
+
+
+def load_split_folder(path, format, domain_names=None, name=None):
+    """A folder of per-domain folders holding a shipped split, as CrossDomainData.
+
+    Each sub-folder is one domain and holds the files of `SPLIT_FORMATS[format]`
+    (e.g. CDRIB's `cloth_sport/{train,valid,test}.txt`). Domain names come from
+    the folder names: a pair of folders `X_Y` and `Y_X` (CDRIB's and DisenCDR's
+    naming) gives domains X and Y; other folders keep their whole name.
+
+    Args:
+        path: the folder.
+        format: a key of `SPLIT_FORMATS`: "cdrib", "disencdr", or "split"
+            (a user's own: `<domain>/train.*`, `test.*`, optional `valid.*`,
+            `valid_negatives.*`, `test_negatives.*`, any format
+            `read_interactions` reads).
+        domain_names: names for the sub-folders in sorted order (a list or a
+            comma-separated string) instead of the derived ones.
+        name: dataset name (default: the folder's name).
+
+    Returns:
+        CrossDomainData with the split in `given_split`.
+
+    Raises:
+        DataError: unknown format, a folder without the format's files, a
+            wrong number of domain names, or user ids that break the
+            format's id convention (see `_identities`).
+    """
+    if format not in SPLIT_FORMATS:
+        raise DataError(f"unknown split format {format!r}; choose one of {list(SPLIT_FORMATS)}", value=format)
+    path = pathlib.Path(path).expanduser()
+    if not path.is_dir():
+        raise DataError(f"--format {format} needs a folder of per-domain folders", path)
+    first = next(iter(SPLIT_FORMATS[format].parts.values()))
+    folders = sorted(p for p in path.iterdir() if p.is_dir() and _part_file(p, first))
+    if not folders:
+        raise DataError(f"no sub-folder holds {first} (the {format} layout: one folder per domain)", path)
+    names = _folder_domain_names([f.name for f in folders])
+    if domain_names is not None:
+        given = domain_names.split(",") if isinstance(domain_names, str) else list(domain_names)
+        given = [n.strip() for n in given]
+        if len(given) != len(folders) or len(set(given)) != len(given) or not all(given):
+            raise DataError(
+                f"--domain-names needs {len(folders)} distinct names, one per folder {[f.name for f in folders]}",
+                path,
+                value=domain_names,
+            )
+        names = given
+    return _shipped_split_data(name or path.name, dict(zip(names, folders, strict=True)), SPLIT_FORMATS[format])
+
+
+def _folder_domain_names(folders):
+    """Domain names of split folders: X for a pair `X_Y` and `Y_X`, else the folder's name."""
+    names = []
+    for folder in folders:
+        head, _, tail = folder.partition("_")
+        paired = tail and f"{tail}_{head}" in folders
+        names.append(head if paired else folder)
+    if len(set(names)) != len(names):
+        return list(folders)
+    return names
+
+
+def _shipped_split_data(name, domains, split_format, notes=None):
+    """CrossDomainData of implicit domains plus the split shipped with them.
+
+    `domains` maps domain -> folder holding `split_format.parts`. Interactions
+    are the union of the parts; user ids become identities by the format's
+    convention (`_identities`).
+    """
+    notes = [] if notes is None else notes
+    pieces = {}
+    for label, folder in domains.items():
+        pieces[label] = {}
+        for part, file in split_format.parts.items():
+            path = _part_file(pathlib.Path(folder), file)
+            if path is None:
+                if part == next(iter(split_format.parts)) or split_format.columns is not None:
+                    raise DataError(f"the domain folder lacks its {file} file", pathlib.Path(folder))
+                continue
+            if split_format.columns is None:
+                pieces[label][part] = readers.read_interactions(path)
+            else:
+                pieces[label][part] = _read_pairs(path, split_format.columns, notes)
+    pieces = _identities(name, pieces, domains, split_format.identities, notes)
+    frames = {
+        label: pd.concat([frame for part, frame in split.items() if not part.endswith("negatives")], ignore_index=True)
+        for label, split in pieces.items()
+    }
+    read = sorted({part for split in pieces.values() for part in split})
+    _note(
+        notes,
+        f"{name}: interactions = {' + '.join(p for p in read if not p.endswith('negatives'))} of each domain; "
+        f"the split is in given_split ({split_format.description}), used by default under "
+        f"{', '.join(split_format.protocols) or 'no protocol (use_given=True asks for it)'}",
     )
+    implicit = {label: "rating" not in split["train"] for label, split in pieces.items()}
+    data = CrossDomainData.from_frames(name, frames, implicit=implicit, notes=notes)
+    data.given_split = _index_split(data, pieces, domains)
+    data.given_protocols = split_format.protocols
+    return data
+
+
+def _part_file(folder, name):
+    """The file of a split part: `name` itself, or the one file whose stem is `name` (None if absent)."""
+    if (folder / name).is_file():
+        return folder / name
+    if "." in name:
+        return None
+    matches = sorted(p for p in folder.glob(f"{name}.*") if p.is_file())
+    if len(matches) > 1:
+        raise DataError(f"several files for the {name} part: {[p.name for p in matches]}", folder)
+    return matches[0] if matches else None
+
+
+def _identities(name, pieces, domains, convention, notes):
+    """Turns each domain's user ids into person identities by the format's convention.
+
+    "shared": equal ids are one person. Checked: every domain has the same
+    set of user ids (DisenCDR's pairs keep only users of both domains, ids
+    0..n-1 in each); otherwise the files follow another convention.
+
+    "common-first": CDRIB numbers the users of both domains with the common
+    ones first, so ids below the common count are one person everywhere and
+    higher ids are per domain (prefixed `<domain>:`). The count is the
+    largest valid/test id + 1 (the cold-start users are common users).
+    Checked: ids are integers; each valid/test user has training data in
+    another domain; and where a preprocessing log (`*_data_info.txt`) states
+    "common user num N", one of the logs states this count.
+    """
+    if convention == "as-given":
+        return pieces
+    if convention == "shared":
+        users = {label: set(pd.concat(parts.values())["user"]) for label, parts in pieces.items()}
+        reference = next(iter(users.values()))
+        differ = [label for label, ids in users.items() if ids != reference]
+        if differ:
+            raise DataError(
+                f"{name}: the domains' user ids differ ({ {k: len(v) for k, v in users.items()} } ids), so equal "
+                "ids cannot all be one person as this format says; try --format cdrib (common users first)",
+                pathlib.Path(domains[differ[0]]),
+            )
+        _note(notes, f"{name}: user ids shared by all domains ({len(reference):,} users in each)")
+        return pieces
+    ids = {}
+    for label, parts in pieces.items():
+        for part, frame in parts.items():
+            values = pd.to_numeric(frame["user"], errors="coerce")
+            if values.isna().any():
+                bad = frame["user"][values.isna()].iloc[0]
+                raise DataError(
+                    f"{name}: user ids must be integers (common users first)",
+                    pathlib.Path(domains[label]) / part,
+                    value=bad,
+                )
+            ids[label, part] = values.astype(np.int64)
+    cold = [ids[key] for key in ids if key[1] != "train"]
+    if not cold or not any(len(c) for c in cold):
+        raise DataError(f"{name}: no valid/test users to read the common-user count from", domains[next(iter(domains))])
+    common = int(max(int(c.max()) for c in cold if len(c))) + 1
+    for label in pieces:
+        others = set().union(*(set(ids[o, "train"]) for o in pieces if o != label))
+        for part in pieces[label]:
+            if part == "train":
+                continue
+            stranded = sorted(set(ids[label, part]) - others)
+            if stranded:
+                raise DataError(
+                    f"{name}: {len(stranded)} {part} users of {label!r} have no training data in another domain, "
+                    f"so ids below {common} are not the common users this format assumes",
+                    pathlib.Path(domains[label]),
+                    value=stranded[0],
+                )
+    logged = _logged_common_counts(domains)
+    if logged and common not in logged:
+        raise DataError(
+            f"{name}: the largest valid/test user id + 1 is {common}, but the preprocessing logs state common "
+            f"user num {sorted(logged)}",
+            pathlib.Path(domains[next(iter(domains))]).parent,
+        )
+    out = {}
+    for label, parts in pieces.items():
+        out[label] = {}
+        for part, frame in parts.items():
+            values = ids[label, part]
+            own = values >= common
+            users = values.astype(str).where(~own, label + ":" + values.astype(str))
+            out[label][part] = frame.assign(user=users.to_numpy())
+    private = {label: int((ids[label, "train"] >= common).sum()) for label in pieces}
+    _note(
+        notes,
+        f"{name}: ids 0..{common - 1} are the {common:,} common users (largest valid/test id + 1"
+        + (", as the preprocessing log states" if logged else "")
+        + "); higher ids are numbered per domain and kept apart as '<domain>:<id>' "
+        f"(training rows of such users: {private})",
+    )
+    return out
+
+
+def _logged_common_counts(domains):
+    """The "common user num N" counts stated by preprocessing logs in the domain folders."""
+    counts = set()
+    for folder in domains.values():
+        for log in sorted(pathlib.Path(folder).glob("*_data_info.txt")):
+            for line in log.read_text(errors="replace").splitlines():
+                match = re.match(r"\s*common user num\s+(\d+)", line)
+                if match:
+                    counts.add(int(match.group(1)))
+    return counts
 
 
 # --- single domain with review text ---------------------------------------

@@ -25,7 +25,7 @@ FULL_KS = (5, 10, 20, 50)
 ADC_KS = (5, 10, 15, 20)
 
 # Errors: every other metric is better when higher.
-LOWER_IS_BETTER = frozenset({"rmse", "mae"})
+LOWER_IS_BETTER = frozenset({"rmse", "mae", "rmse_stars", "mae_stars"})
 
 
 @dataclasses.dataclass(frozen=True)
@@ -43,6 +43,8 @@ class Protocol:
         ks: cut-offs `evaluate` reports for ranking metrics.
         single_domain: whether the protocol is meaningful on a dataset of
             one domain (cold-start and ADC's protocol need several).
+        takes_given_split: whether a split that comes with the data (a
+            CDRIB folder, a user's own train/valid/test files) can serve it.
     """
 
     name: str
@@ -52,6 +54,7 @@ class Protocol:
     logged: tuple
     ks: tuple = ()
     single_domain: bool = True
+    takes_given_split: bool = True
 
     @property
     def mode(self):
@@ -62,7 +65,7 @@ class Protocol:
     def measured(self):
         """Names of the metrics `evaluate` reports per domain (default cut-offs)."""
         if self.kind == "rating":
-            return ("rmse", "mae", "precision@5", "recall@5")
+            return ("rmse", "mae", "rmse_stars", "mae_stars", "precision@5", "recall@5")
         kinds = ("hr", "ndcg", "mrr") if self.kind == "sampled" else ("recall", "precision", "hr", "ndcg", "mrr")
         return tuple(f"{kind}@{k}" for kind in kinds for k in self.ks)
 
@@ -101,6 +104,7 @@ PROTOCOLS = {
             logged=("recall@10", "ndcg@10"),
             ks=ADC_KS,
             single_domain=False,
+            takes_given_split=False,
         ),
         Protocol(
             COLD_START,

@@ -19,6 +19,15 @@ PROTOCOLS.md):
   it; each is evaluated like loo-sampled from what the other domains show.
   Datasets that ship a cold-start split (CDRIB) use theirs (`use_given`).
 Every domain is split and evaluated, not only a "target".
+
+A dataset that comes with its own split (`CrossDomainData.given_split`: a
+`--format cdrib|disencdr|split` folder) is used as it is under the protocols
+it names (`given_protocols`), or any protocol whose `takes_given_split` is set, with
+`use_given=True`: its train rows train; its valid/test rows are ranked
+against the folder's negatives, or `num_negatives` sampled ones
+(loo-sampled, cold-start), against all items (full-ranking), or predicted
+on the [0, 1] scale (rating). Without valid rows, one training positive per
+user (the latest, else random) is held out for validation.
 """
 
 import dataclasses
@@ -75,6 +84,9 @@ class RatingEval:
     items: np.ndarray
     ratings: np.ndarray
     relevance_threshold: float = 0.75
+    # The domain's (lowest, highest) rating before scaling to [0, 1], so
+    # errors can be reported on the data's own scale (e.g. stars) too.
+    rating_range: tuple = (0.0, 1.0)
 
     def __len__(self):
         return len(self.users)
@@ -138,6 +150,14 @@ class Split:
                         digest.update(np.ascontiguousarray(value).tobytes())
         return digest.hexdigest()[:12]
 
+    def rating_scales(self):
+        """Each domain's (lowest, highest) rating before scaling, under the rating protocol ({} otherwise)."""
+        return {
+            name: [float(v) for v in part.test.rating_range]
+            for name, part in self.domains.items()
+            if isinstance(part.test, RatingEval)
+        }
+
     def select(self, domains):
         """The same split restricted to `domains`, in that order (source first, target last).
 
@@ -185,8 +205,9 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
         **options: per protocol: `num_negatives` (99), `ratios`
             ((0.8, 0.1, 0.1)), `fold` (None or 0-4 for rating), `threshold`
             (rating relevance on the [0, 1] scale, 0.75), `cold_fraction`
-            (0.1), `valid_fraction` (0.05), `use_given` (True for
-            cold-start when the dataset ships a split).
+            (0.1), `valid_fraction` (0.05), `use_given` (None: the
+            dataset's own split under its `given_protocols`; True: under
+            any protocol that takes one; False: never).
 
     Returns:
         A `Split`.
@@ -206,7 +227,13 @@ def make_split(data, protocol="loo-sampled", seed=0, **options):
         user_features=data.user_features,
         item_features={n: d.item_features for n, d in data.domains.items() if d.item_features is not None},
     )
-    BUILDERS[protocol](data, split, np.random.default_rng(seed), **options)
+    options = dict(options)
+    if _uses_given(data, protocol, options.pop("use_given", None)):
+        given = {"rating": _rating_given, "full-ranking": _full_ranking_given}.get(protocol, _sampled_given)
+        given(data, split, np.random.default_rng(seed), **options)
+        split.notes.append(f"{protocol}: the split that came with {data.name} is used")
+    else:
+        BUILDERS[protocol](data, split, np.random.default_rng(seed), **options)
     for note in split.notes:
         logger.info(note)
     return split
@@ -336,10 +363,11 @@ def _full_ranking(data, split, rng, ratios=(0.8, 0.1, 0.1)):
 
 
 def _scaled(table):
+    """The table with ratings scaled to [0, 1], and the (lowest, highest) rating it was scaled from."""
     low, high = table["rating"].min(), table["rating"].max()
     scaled = table.copy()
     scaled["rating"] = (table["rating"] - low) / (high - low) if high > low else 1.0
-    return scaled
+    return scaled, (float(low), float(high))
 
 
 def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75):
@@ -349,7 +377,7 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
             raise DataError(
                 f"the rating protocol needs explicit ratings; domain {name!r} of {data.name!r} is implicit feedback"
             )
-        table = _scaled(domain.interactions)
+        table, rating_range = _scaled(domain.interactions)
         noise = rng.random(len(table))
         order = np.lexsort((noise, table["rating"].to_numpy()))
         ordered = table.iloc[order].reset_index(drop=True)
@@ -368,8 +396,8 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
         train = ordered[~test & ~valid]
         split.domains[name] = DomainSplit(
             train=train.sort_values(["user", "item"]).reset_index(drop=True),
-            valid=_rating_eval(ordered[valid], threshold),
-            test=_rating_eval(ordered[test], threshold),
+            valid=_rating_eval(ordered[valid], threshold, rating_range),
+            test=_rating_eval(ordered[test], threshold, rating_range),
             known=_known(data, name),
         )
     split.notes.append(
@@ -378,12 +406,13 @@ def _rating(data, split, rng, ratios=(0.8, 0.1, 0.1), fold=None, threshold=0.75)
     )
 
 
-def _rating_eval(rows, threshold):
+def _rating_eval(rows, threshold, rating_range=(0.0, 1.0)):
     return RatingEval(
         users=rows["user"].to_numpy(np.int64),
         items=rows["item"].to_numpy(np.int64),
         ratings=rows["rating"].to_numpy(np.float32),
         relevance_threshold=threshold,
+        rating_range=rating_range,
     )
 
 
@@ -411,16 +440,9 @@ def _adc(data, split, rng, train_fraction=0.5, valid_fraction=0.1):
     )
 
 
-def _cold_start(data, split, rng, num_negatives=99, cold_fraction=0.1, valid_fraction=0.05, use_given=True):
+def _cold_start(data, split, rng, num_negatives=99, cold_fraction=0.1, valid_fraction=0.05):
     if len(data.domains) < 2:
         raise DataError(f"cold-start needs at least two domains; {data.name!r} has one")
-    if (
-        use_given
-        and data.given_split is not None
-        and all("valid" in data.given_split.get(n, {}) for n in data.domain_names)
-    ):
-        _cold_start_given(data, split, rng, num_negatives)
-        return
     present = {name: data.domains[name].users for name in data.domain_names}
     taken = np.zeros(data.num_users, bool)
     for name in data.domain_names:
@@ -453,20 +475,98 @@ def _cold_start(data, split, rng, num_negatives=99, cold_fraction=0.1, valid_fra
         )
 
 
-def _cold_start_given(data, split, rng, num_negatives):
+def _uses_given(data, protocol, use_given):
+    """Whether the split of `protocol` is the dataset's own (see the module docstring)."""
+    if data.given_split is None or use_given is False:
+        if use_given:
+            raise DataError(f"use_given=True, but {data.name!r} comes without a split of its own")
+        return False
+    if use_given is None:
+        return protocol in data.given_protocols
+    if not PROTOCOLS[protocol].takes_given_split:
+        takes = [name for name, entry in PROTOCOLS.items() if entry.takes_given_split]
+        raise DataError(f"a given split serves {takes}, not {protocol!r}")
+    return True
+
+
+def _given_parts(data, name, split, rng):
+    """A domain's given train, valid and test rows; valid held out of train when the data has none."""
+    given = data.given_split[name]
+    train, valid, test = given["train"], given["valid"], given["test"]
+    if len(valid) == 0 and len(test):
+        ordered, from_end = _order_within_user(train, rng)
+        held = (from_end == 0) & (ordered.groupby("user")["item"].transform("size").to_numpy() >= 2)
+        train, valid = ordered[~held], ordered[held]
+        split.notes.append(
+            f"{name}: no valid rows came with the split; one training row of each of {len(valid)} users "
+            "(with 2 or more) held out for validation"
+        )
+    return train.sort_values(["user", "item"]).reset_index(drop=True), valid, test
+
+
+def _given_candidates(data, name, subset, rows, known, rng, num_negatives):
+    """SampledEval of given rows: the folder's `<subset>_negatives` for each user, else sampled ones."""
+    negatives = data.given_split[name].get(f"{subset}_negatives")
+    if negatives is None:
+        return _sampled_eval(rows, known, rng, num_negatives)
+    per_user = negatives.groupby("user")["item"].agg(list)
+    sizes = per_user.map(len)
+    users = rows["user"].to_numpy(np.int64)
+    missing = np.setdiff1d(users, per_user.index.to_numpy())
+    if missing.size or sizes.nunique() > 1:
+        raise DataError(
+            f"{name}: {subset}_negatives must give every {subset} user the same number of candidates "
+            f"({missing.size} users have none; counts seen {sorted(set(sizes))})",
+            value=int(missing[0]) if missing.size else None,
+        )
+    matrix = np.array(per_user.loc[users].tolist(), np.int64).reshape(len(users), -1)
+    clash = known.contains(np.repeat(users, matrix.shape[1]), matrix.ravel())
+    if clash.any():
+        raise DataError(f"{name}: {int(clash.sum())} {subset}_negatives are items their user interacted with")
+    return SampledEval(users=users, items=rows["item"].to_numpy(np.int64), negatives=matrix)
+
+
+def _sampled_given(data, split, rng, num_negatives=99, **unused):
     for name in data.domain_names:
-        given = data.given_split[name]
+        train, valid, test = _given_parts(data, name, split, rng)
         known = _known(data, name)
+        if data.positive_threshold is not None:
+            train = train[train["rating"] >= data.positive_threshold].reset_index(drop=True)
         split.domains[name] = DomainSplit(
-            train=given["train"]
-            .assign(rating=1.0, timestamp=np.nan)[["user", "item", "rating", "timestamp"]]
-            .sort_values(["user", "item"])
-            .reset_index(drop=True),
-            valid=_sampled_eval(given["valid"], known, rng, num_negatives),
-            test=_sampled_eval(given["test"], known, rng, num_negatives),
+            train=train,
+            valid=_given_candidates(data, name, "valid", valid, known, rng, num_negatives),
+            test=_given_candidates(data, name, "test", test, known, rng, num_negatives),
             known=known,
         )
-    split.notes.append(f"cold-start: the split shipped with {data.name} is used")
+
+
+def _full_ranking_given(data, split, rng, **unused):
+    for name in data.domain_names:
+        train, valid, test = _given_parts(data, name, split, rng)
+        split.domains[name] = DomainSplit(
+            train=train,
+            valid=_ranking_eval(valid, train),
+            test=_ranking_eval(test, pd.concat([train, valid])),
+            known=_known(data, name),
+        )
+
+
+def _rating_given(data, split, rng, threshold=0.75, **unused):
+    for name in data.domain_names:
+        if data.domains[name].implicit:
+            raise DataError(f"the rating protocol needs explicit ratings; domain {name!r} of {data.name!r} has none")
+        _, rating_range = _scaled(data.domains[name].interactions)
+        low, high = rating_range
+        train, valid, test = (
+            part.assign(rating=(part["rating"] - low) / (high - low) if high > low else 1.0)
+            for part in _given_parts(data, name, split, rng)
+        )
+        split.domains[name] = DomainSplit(
+            train=train,
+            valid=_rating_eval(valid, threshold, rating_range),
+            test=_rating_eval(test, threshold, rating_range),
+            known=_known(data, name),
+        )
 
 
 def save_split(split, path):

@@ -75,7 +75,10 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
         `{"target": {"hr@10": 0.71, "ndcg@10": 0.45, ...}}`; with
         `per_user`, a pair of it and a DataFrame with columns `domain`,
         `user` and one per metric, a row per evaluation row (one per user;
-        under `rating`, per-user RMSE and MAE of the user's test ratings).
+        under `rating`, per-user RMSE and MAE of the user's test ratings). Under the
+        rating protocol `rmse` and `mae` are on the [0, 1] scale the
+        protocol trains on, `rmse_stars` and `mae_stars` on the domain's
+        own rating scale (`split.rating_scales()`).
     """
     if subset not in ("valid", "test"):
         raise ValueError(f"subset must be 'valid' or 'test', got {subset!r}")
@@ -94,6 +97,10 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
         elif isinstance(part, RatingEval):
             predicted = scorer.score_pairs(name, part.users, part.items, batch_size).numpy()
             results[name] = metric_fns.rating_metrics(predicted, part.ratings, part.users, part.relevance_threshold)
+            # The same errors on the domain's own scale (e.g. 1-5 stars): the scaling is linear.
+            low, high = part.rating_range
+            results[name]["rmse_stars"] = results[name]["rmse"] * (high - low)
+            results[name]["mae_stars"] = results[name]["mae"] * (high - low)
             rows = _per_user_errors(predicted, part.ratings, part.users) if per_user else None
         else:
             raise TypeError(f"unknown evaluation set {type(part).__name__}")

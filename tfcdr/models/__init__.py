@@ -9,6 +9,7 @@ import dataclasses
 
 from tfcdr.data.protocols import COLD_START, RATING
 from tfcdr.models.adc import ADC
+from tfcdr.models.bias import Bias
 from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdfm import CDFM
 from tfcdr.models.cdr_model import CDRModel, PointwiseModel
@@ -17,7 +18,8 @@ from tfcdr.models.conet import CoNet
 from tfcdr.models.ddtcdr import DDTCDR
 from tfcdr.models.emcdr import EMCDR
 from tfcdr.models.ncf_mlp import NCFMLP
-from tfcdr.models.shared_vae_cdr import MOVIELENS_TRAINING, PRESETS, SharedVAECDR
+from tfcdr.models.pop import Pop
+from tfcdr.models.shared_vae_cdr import MOVIELENS_TRAINING, PRESETS, SharedVAECDR, sized_preset
 
 TRAINING_DEFAULTS = {
     "epochs": 20,
@@ -45,6 +47,9 @@ class ModelSpec:
     # Constructor arguments filled from the split's encoded feature widths:
     # any of "user_feature_dim", "item_feature_dims", "auxiliary_dim".
     feature_args: tuple = ()
+    # (preset, largest domain's item count) -> (preset, training, sentence):
+    # presets chosen by the data's size (SharedVAE's MovieLens/Amazon).
+    size_rule: object = None
 
     def training_options(self, **overrides):
         options = {**TRAINING_DEFAULTS, **self.training}
@@ -52,7 +57,25 @@ class ModelSpec:
         return options
 
 
+# Floors set from the split by prepare(): one pass of the pipeline and no learning.
+FLOOR_TRAINING = {"epochs": 1, "patience": 1}
+
 MODELS = {
+    "pop": ModelSpec(
+        Pop,
+        {},
+        FLOOR_TRAINING,
+        "floor: items by training count in the domain (under rating: the item's mean rating)",
+        protocol_presets={"rating": {"predict": "mean"}},
+    ),
+    "bias": ModelSpec(
+        Bias,
+        {},
+        FLOOR_TRAINING,
+        "floor: global mean + user + item biases by ridge least squares (ratings under rating; "
+        "else the 0/1 matrix, ranking by item bias)",
+        protocol_presets={"rating": {"fit_on": "observed"}},
+    ),
     "mlp": ModelSpec(
         NCFMLP,
         {},
@@ -159,6 +182,7 @@ MODELS = {
         PRESETS["sharedvae"],
         MOVIELENS_TRAINING,
         "SharedVAE: source and target VAEs linked at the latent layer (eq. 6), beta and MMD (n-256-128)",
+        size_rule=sized_preset,
     ),
     "sharedvae-single0": ModelSpec(
         SharedVAECDR,
@@ -166,6 +190,7 @@ MODELS = {
         MOVIELENS_TRAINING,
         "SharedVAE ablation Single0: target-only VAE, beta = 0",
         main_job=False,
+        size_rule=sized_preset,
     ),
     "sharedvae-single": ModelSpec(
         SharedVAECDR,
@@ -173,6 +198,7 @@ MODELS = {
         MOVIELENS_TRAINING,
         "SharedVAE ablation Single: target-only VAE, beta > 0",
         main_job=False,
+        size_rule=sized_preset,
     ),
     "sharedvae-merged0": ModelSpec(
         SharedVAECDR,
@@ -180,6 +206,7 @@ MODELS = {
         MOVIELENS_TRAINING,
         "SharedVAE ablation Merged0: one VAE on concatenated domains, beta = 0",
         main_job=False,
+        size_rule=sized_preset,
     ),
     "sharedvae-merged": ModelSpec(
         SharedVAECDR,
@@ -187,6 +214,7 @@ MODELS = {
         MOVIELENS_TRAINING,
         "SharedVAE ablation Merged: one VAE on concatenated domains, beta > 0",
         main_job=False,
+        size_rule=sized_preset,
     ),
     "sharedvae-mmd0": ModelSpec(
         SharedVAECDR,
@@ -194,6 +222,7 @@ MODELS = {
         MOVIELENS_TRAINING,
         "SharedVAE ablation MMD0: no MMD term",
         main_job=False,
+        size_rule=sized_preset,
     ),
     "sharedvae-coldstart": ModelSpec(
         SharedVAECDR,
@@ -201,6 +230,7 @@ MODELS = {
         MOVIELENS_TRAINING,
         "SharedVAE cold-start model (sec. 6): target decoder reads the mapped source latent",
         main_job=False,
+        size_rule=sized_preset,
     ),
     "sharedvae-aux": ModelSpec(
         SharedVAECDR,
@@ -209,6 +239,7 @@ MODELS = {
         "SharedVAE with a user-feature sub-encoder (sec. 7; width from the dataset's user features)",
         main_job=False,
         feature_args=("auxiliary_dim",),
+        size_rule=sized_preset,
     ),
 }
 
@@ -218,8 +249,24 @@ def main_job_models():
     return [name for name, spec in MODELS.items() if spec.main_job]
 
 
-def split_config(name, config):
-    """Splits a flat hyperparameter dict into (model kwargs, training options)."""
+def preset_by_size(name, split):
+    """(preset, training defaults, sentence) of zoo model `name` for `split`'s size.
+
+    The entry's own preset and training defaults, with no sentence, for
+    models without a size rule.
+    """
+    spec = get_spec(name)
+    if spec.size_rule is None or split is None:
+        return dict(spec.preset), {}, None
+    return spec.size_rule(spec.preset, max(split.num_items.values()))
+
+
+def split_config(name, config, split=None):
+    """Splits a flat hyperparameter dict into (model kwargs, training options).
+
+    With `split`, training defaults chosen by the data's size (see
+    `preset_by_size`) come before the config's.
+    """
     spec = get_spec(name)
     model_kwargs = {}
     training = {}
@@ -228,7 +275,8 @@ def split_config(name, config):
             training[key] = value
         else:
             model_kwargs[key] = value
-    return model_kwargs, spec.training_options(**training)
+    _, sized, _ = preset_by_size(name, split)
+    return model_kwargs, spec.training_options(**{**sized, **training})
 
 
 def _feature_sizes(name, split, wanted):
@@ -257,7 +305,8 @@ def build_model(name, split, **model_kwargs):
     # The protocol can decide a preset's loss (e.g. MSE under "rating");
     # explicit arguments still win.
     features = _feature_sizes(name, split, spec.feature_args) if spec.feature_args else {}
-    kwargs = {**spec.preset, **spec.protocol_presets.get(split.protocol, {}), **features, **model_kwargs}
+    preset, _, _ = preset_by_size(name, split)
+    kwargs = {**preset, **spec.protocol_presets.get(split.protocol, {}), **features, **model_kwargs}
     return spec.cls(
         domains=split.domain_names,
         num_users=split.num_users,
@@ -270,6 +319,7 @@ def build_model(name, split, **model_kwargs):
 __all__ = [
     "ADC",
     "BPRMF",
+    "Bias",
     "CDFM",
     "CDRModel",
     "CMF",
@@ -281,7 +331,9 @@ __all__ = [
     "ModelSpec",
     "NCFMLP",
     "PointwiseModel",
+    "Pop",
     "build_model",
     "main_job_models",
+    "preset_by_size",
     "split_config",
 ]

@@ -1,5 +1,7 @@
 """`fit_model`: compile and fit any zoo model on a split with the standard callbacks."""
 
+import warnings
+
 import keras
 
 from tfcdr.data import inputs
@@ -82,4 +84,7 @@ def fit_model(
     ]
     if log_dir is not None:
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
-    return model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    with warnings.catch_warnings():
+        # Floors (Pop, Bias) are set by `prepare` and have nothing to train, by design.
+        warnings.filterwarnings("ignore", "The model does not have any trainable weights")
+        return model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)

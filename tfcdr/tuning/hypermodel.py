@@ -75,7 +75,7 @@ class CDRHyperModel(keras_tuner.HyperModel):
         config = self.config(hp)
         if self._declaring:
             return None
-        model_kwargs, training = split_config(self.model_name, config)
+        model_kwargs, training = split_config(self.model_name, config, self.split)
         keras.utils.set_random_seed(self.seed)
         model = build_model(self.model_name, self.split, **model_kwargs)
         model.compile(
@@ -92,7 +92,7 @@ class CDRHyperModel(keras_tuner.HyperModel):
         Other fit arguments given to `tuner.search` are not used: the data
         is the hypermodel's split.
         """
-        _, training = split_config(self.model_name, self.config(hp))
+        _, training = split_config(self.model_name, self.config(hp), self.split)
         if epochs is not None:
             training["epochs"] = max(1, int(epochs) - int(initial_epoch))
         elif self.epochs is not None:

@@ -241,7 +241,8 @@ def plot_trials(trials, objective, path, title=""):
 
 def objective_direction(name):
     """ "min" for errors and losses (`..._rmse`, `..._mae`, `...loss`), else "max"."""
-    return "min" if name.rsplit("_", 1)[-1] in LOWER_IS_BETTER or name.endswith("loss") else "max"
+    lower = any(name == m or name.endswith(f"_{m}") for m in LOWER_IS_BETTER)
+    return "min" if lower or name.endswith("loss") else "max"
 
 
 def _markdown(trials):

@@ -5,6 +5,7 @@ from tfcdr.layers.feature_autoencoder import FeatureAutoencoder
 from tfcdr.layers.mlp_tower import MLPTower
 from tfcdr.layers.mmd import MMD
 from tfcdr.layers.orthogonal_mapping import OrthogonalMapping
+from tfcdr.layers.row_embedding import RowEmbedding
 from tfcdr.layers.sampling import Sampling
 from tfcdr.layers.shared_vae import SharedVAE
 from tfcdr.layers.vae_decoder import VAEDecoder
@@ -16,6 +17,7 @@ __all__ = [
     "MLPTower",
     "MMD",
     "OrthogonalMapping",
+    "RowEmbedding",
     "Sampling",
     "SharedVAE",
     "VAEDecoder",

@@ -29,6 +29,8 @@ TRAINING_DEFAULTS = {
     "patience": 5,
     "steps_per_execution": 16,
     "monitor": "mean",
+    # "sparse_adam" (row-sparse updates of embedding tables) or "adam" (Keras' dense Adam).
+    "optimizer": "sparse_adam",
 }
 
 

@@ -9,6 +9,7 @@ from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdr_model import CDRModel, bpr_loss, normal_embedding
 from tfcdr.serialization import register
 from tfcdr.training.gradnorm import GradNormModel
+from tfcdr.training.sparse_adam import SparseAdam
 
 # Optimization of the two initialization stages run by `prepare`.
 PRETRAIN_BATCH_SIZE = 1024
@@ -271,7 +272,7 @@ class ADC(GradNormModel, CDRModel):
             l2=self.l2,
             name="adc_pretraining",
         )
-        mf.compile(optimizer=keras.optimizers.Adam(PRETRAIN_LEARNING_RATE))
+        mf.compile(optimizer=SparseAdam(PRETRAIN_LEARNING_RATE))
         mf.fit(
             pipelines.pairwise(split, batch_size=PRETRAIN_BATCH_SIZE, seed=0),
             epochs=self.pretrain_epochs,
@@ -288,7 +289,7 @@ class ADC(GradNormModel, CDRModel):
         warm = type(self).from_config(config)
         warm.user_presence.assign(self.user_presence)
         self._copy_factors(self, warm)
-        warm.compile(optimizer=keras.optimizers.Adam(LAYERWISE_LEARNING_RATE))
+        warm.compile(optimizer=SparseAdam(LAYERWISE_LEARNING_RATE))
         warm.fit(
             pipelines.pairwise(split, batch_size=LAYERWISE_BATCH_SIZE, seed=0),
             epochs=self.layerwise_epochs,

@@ -6,10 +6,14 @@ from keras import ops
 
 from tfcdr.data import keys
 from tfcdr.errors import DataError
+from tfcdr.layers.row_embedding import RowEmbedding
 
 
 def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
-    """A built `keras.layers.Embedding` with N(0, stddev^2) init and optional L2 on the rows looked up.
+    """A built `RowEmbedding` with N(0, stddev^2) init and optional L2 on the rows looked up.
+
+    `RowEmbedding` is a `keras.layers.Embedding` that gathers from the table
+    variable, so that a step reads only the batch's rows (see its docstring).
 
     The L2 term is `l2 * mean over the looked-up rows of ||row||^2` (Keras'
     activity regularizer, which divides by the batch size), added to
@@ -20,7 +24,7 @@ def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
     (and cold-start users, never) are driven to zero, and on sparse data the
     factors collapse and the model ranks by item bias alone.
     """
-    layer = keras.layers.Embedding(
+    layer = RowEmbedding(
         count,
         dim,
         embeddings_initializer=keras.initializers.RandomNormal(stddev=stddev),

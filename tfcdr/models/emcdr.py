@@ -241,8 +241,8 @@ class EMCDR(CDRModel):
             )
             # Rows read directly: calling the layers here would also add their
             # (batch L2) activity losses for rows this term does not train.
-            inputs = ops.stop_gradient(ops.take(self.user_factors[source].embeddings, user_ids, axis=0))
-            wanted = ops.stop_gradient(ops.take(self.user_factors[target].embeddings, user_ids, axis=0))
+            inputs = ops.stop_gradient(self.user_factors[source].rows(user_ids))
+            wanted = ops.stop_gradient(self.user_factors[target].rows(user_ids))
             error = ops.mean(ops.square(self.map_factors(source, target, inputs) - wanted), axis=-1)
             total += ops.sum(both * error) / ops.maximum(ops.sum(both), 1.0)
         return total

@@ -7,6 +7,7 @@ import keras_tuner
 
 from tfcdr.models import build_model, split_config
 from tfcdr.training import fit_model
+from tfcdr.training.sparse_adam import make_optimizer
 from tfcdr.tuning.search_spaces import search_space
 
 
@@ -15,8 +16,9 @@ class CDRHyperModel(keras_tuner.HyperModel):
 
     `build(hp)` draws a flat config from the search space, splits it with
     `tfcdr.models.split_config` and builds the model with
-    `tfcdr.models.build_model`, compiled with Adam at the drawn learning
-    rate. `fit` goes through `tfcdr.training.fit_model`, whose
+    `tfcdr.models.build_model`, compiled with the config's `optimizer`
+    (row-sparse Adam unless set) at the drawn learning rate. `fit` goes
+    through `tfcdr.training.fit_model`, whose
     `EvaluationCallback` writes `val_<domain>_<metric>` (and `val_mean_*`,
     `val_source_*`, `val_target_*`) into the logs before the tuner's own
     callbacks read the objective from them.
@@ -79,7 +81,7 @@ class CDRHyperModel(keras_tuner.HyperModel):
         keras.utils.set_random_seed(self.seed)
         model = build_model(self.model_name, self.split, **model_kwargs)
         model.compile(
-            optimizer=keras.optimizers.Adam(training["learning_rate"]),
+            optimizer=make_optimizer(training["optimizer"], training["learning_rate"]),
             steps_per_execution=training["steps_per_execution"],
         )
         return model
@@ -103,6 +105,5 @@ class CDRHyperModel(keras_tuner.HyperModel):
             seed=self.seed,
             verbose=self.verbose if verbose is None else verbose,
             callbacks=list(callbacks),
-            optimizer=model.optimizer,
-            **training,
+            **{**training, "optimizer": model.optimizer},
         )

@@ -3,6 +3,7 @@ import numpy as np
 import pytest
 
 from tests.test_case import tiny_split
+from tfcdr.errors import DataError
 from tfcdr.evaluation import EvaluationCallback, evaluate
 from tfcdr.models import build_model
 from tfcdr.training import fit_model
@@ -60,3 +61,35 @@ def test_unknown_monitor_is_a_clear_error():
     model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
     with pytest.raises(ValueError, match="monitor must be one of"):
         fit_model(model, split, epochs=1, monitor="books")
+
+
+def _nan_model(split):
+    model = build_model("bpr-mf", split, embedding_dim=4)
+    model.set_weights([np.full_like(w, np.nan) for w in model.get_weights()])
+    return model
+
+
+@pytest.mark.parametrize("protocol", ["loo-sampled", "full-ranking", "rating"])
+def test_nan_weight_model_gets_the_worst_score_in_evaluate_and_the_callback(protocol):
+    split = tiny_split(protocol, implicit=protocol != "rating")
+    model = _nan_model(split)
+    results = evaluate(model, split, "test")
+    callback = EvaluationCallback(split)
+    callback.set_model(model)
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    for domain in split.domain_names:
+        if protocol == "rating":
+            assert results[domain]["rmse"] == float("inf")
+            assert logs[f"val_{domain}_rmse"] == float("inf")
+        else:
+            headline = "hr@10" if protocol == "loo-sampled" else "recall@10"
+            assert results[domain][headline] == 0.0
+            assert logs[f"val_{domain}_{headline}"] == 0.0
+
+
+def test_nan_loss_stops_training_with_a_clear_error():
+    split = tiny_split()
+    model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
+    with pytest.raises(DataError, match="loss became nan"):
+        fit_model(model, split, epochs=3, batch_size=128, learning_rate=float("nan"), verbose=0)

@@ -1,8 +1,11 @@
 """`fit_model`: compile and fit any zoo model on a split with the standard callbacks."""
 
+import math
+
 import keras
 
 from tfcdr.data import pipelines
+from tfcdr.errors import DataError
 from tfcdr.evaluation import EvaluationCallback, headline_metric
 
 # The metrics put into logs every epoch: the cut-off the papers report.
@@ -49,7 +52,9 @@ def fit_model(
     epoch; EarlyStopping watches the protocol's headline metric (averaged
     over domains unless `monitor` names one) and restores the best epoch's
     weights, so test data never choose anything. TensorBoard logs go to
-    `log_dir` when given.
+    `log_dir` when given. A loss that becomes NaN or infinite stops
+    training (`TerminateOnNaN`) and raises `DataError`, so a diverged run
+    never reports metrics.
 
     Args:
         model: a `tfcdr.models.CDRModel`.
@@ -68,6 +73,9 @@ def fit_model(
 
     Returns:
         The Keras `History`.
+
+    Raises:
+        DataError: the loss became NaN or infinite.
     """
     roles = ("mean", "source", "target", *split.domain_names)
     if monitor not in roles:
@@ -82,6 +90,7 @@ def fit_model(
     )
     monitor, mode = monitor_for(split.protocol, monitor)
     all_callbacks = [
+        keras.callbacks.TerminateOnNaN(),
         EvaluationCallback(split, metrics=LOGGED_METRICS[split.protocol]),
         keras.callbacks.EarlyStopping(
             monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
@@ -90,4 +99,12 @@ def fit_model(
     ]
     if log_dir is not None:
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
-    return model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    losses = history.history.get("loss", [])
+    if any(not math.isfinite(value) for value in losses):
+        epoch = next(i for i, value in enumerate(losses) if not math.isfinite(value)) + 1
+        raise DataError(
+            f"training stopped in epoch {epoch}: the loss became {losses[epoch - 1]} "
+            f"(learning_rate={learning_rate}); lower the learning rate or check the config"
+        )
+    return history

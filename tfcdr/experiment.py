@@ -142,7 +142,16 @@ def compare(
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
     """
+    from tfcdr.errors import DataError
+    from tfcdr.models import MODELS
+
     configs = configs or {}
+    if not isinstance(configs, dict) or any(key not in MODELS for key in configs):
+        raise DataError(
+            'a compare config is {"<model>": {hyperparameters}}; '
+            f"{sorted(set(configs) - set(MODELS)) if isinstance(configs, dict) else configs!r} "
+            f"are not models of {sorted(MODELS)}"
+        )
     variants = [(name, name, configs.get(name)) for name in models]
     pairs = [(name, configs.get(name)) for name in pair_models]
     return run_variants(
@@ -186,6 +195,11 @@ def run_variants(
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
     """
+    # Every config is checked before any training, not when its turn comes.
+    for _, name, config in variants:
+        split_config(name, config)
+    for name, config in pair_models:
+        split_config(name, config)
     data = load_dataset(dataset, data_dir=data_dir)
     print(data.describe_text(), flush=True)
     runs = []
@@ -387,17 +401,9 @@ def sweep(
 
 def _check_parameter(model, parameter):
     """Raises DataError unless `parameter` is a training option or a constructor argument of `model`."""
-    import inspect
-
     from tfcdr.errors import DataError
-    from tfcdr.models import TRAINING_DEFAULTS, get_spec
+    from tfcdr.models import hyperparameters
 
-    known = set(TRAINING_DEFAULTS)
-    for cls in get_spec(model).cls.__mro__:
-        if cls is keras.Model:
-            break
-        if "__init__" in vars(cls):
-            known.update(inspect.signature(cls.__init__).parameters)
-    known -= {"self", "kwargs", "domains", "num_users", "num_items"}
+    known = hyperparameters(model)
     if parameter not in known:
         raise DataError(f"{model!r} has no hyperparameter {parameter!r}; choose one of {sorted(known)}")

@@ -54,7 +54,7 @@ def test_objective_direction_follows_the_metric():
 
 def test_a_trial_whose_loss_turns_nan_fails_and_is_never_best(tmp_path):
     def diverging(hp):
-        return {"learning_rate": hp.Choice("learning_rate", [float("nan")]), "embedding_dim": 4}
+        return {"learning_rate": hp.Choice("learning_rate", [1e38]), "embedding_dim": 4}
 
     result = run_search("bpr-mf", tiny_split(), tmp_path, max_trials=1, epochs=2, space=diverging)
     assert (result["completed"], result["failed"]) == (0, 1)

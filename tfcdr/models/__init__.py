@@ -6,6 +6,8 @@ Adding a method means adding one entry here.
 """
 
 import dataclasses
+import inspect
+import math
 
 from tfcdr.models.adc import ADC
 from tfcdr.models.bpr_mf import BPRMF
@@ -27,6 +29,9 @@ TRAINING_DEFAULTS = {
     "steps_per_execution": 16,
     "monitor": "mean",
 }
+# The smallest value of each integer training option (a zero or negative
+# batch size would train one step per epoch, not fail).
+_TRAINING_MINIMUM = {"epochs": 1, "batch_size": 1, "negative_ratio": 1, "patience": 0, "steps_per_execution": 1}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -217,17 +222,61 @@ def main_job_models():
     return [name for name, spec in MODELS.items() if spec.main_job]
 
 
+def hyperparameters(name):
+    """Every key a config of zoo model `name` may hold: its constructor arguments and the training options.
+
+    The sizes and names that come from the split (domains, users, items)
+    are not hyperparameters.
+    """
+    import keras
+
+    known = set(TRAINING_DEFAULTS)
+    for cls in get_spec(name).cls.__mro__:
+        if cls is keras.Model:
+            break
+        if "__init__" in vars(cls):
+            known.update(inspect.signature(cls.__init__).parameters)
+    return known - {"self", "kwargs", "domains", "num_users", "num_items", "name"}
+
+
 def split_config(name, config):
-    """Splits a flat hyperparameter dict into (model kwargs, training options)."""
+    """Splits a flat hyperparameter dict into (model kwargs, training options).
+
+    Raises:
+        DataError: a key that is neither a constructor argument of the model
+            nor a training option, or a training option of the wrong type
+            or range.
+    """
+    from tfcdr.errors import DataError
+
     spec = get_spec(name)
+    if config is not None and not isinstance(config, dict):
+        raise DataError(f"the config of {name!r} must be a JSON object of hyperparameters", value=config)
+    known = hyperparameters(name)
     model_kwargs = {}
     training = {}
     for key, value in (config or {}).items():
+        if key not in known:
+            raise DataError(f"{name!r} has no hyperparameter {key!r}; choose one of {sorted(known)}")
         if key in TRAINING_DEFAULTS:
+            _check_training_option(key, value)
             training[key] = value
         else:
             model_kwargs[key] = value
     return model_kwargs, spec.training_options(**training)
+
+
+def _check_training_option(key, value):
+    from tfcdr.errors import DataError
+
+    if key == "monitor":
+        if not isinstance(value, str):
+            raise DataError("training option 'monitor' must be 'mean', 'source', 'target' or a domain", value=value)
+    elif key == "learning_rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            raise DataError("training option 'learning_rate' must be a positive finite number", value=value)
+    elif isinstance(value, bool) or not isinstance(value, int) or value < _TRAINING_MINIMUM[key]:
+        raise DataError(f"training option {key!r} must be an integer >= {_TRAINING_MINIMUM[key]}", value=value)
 
 
 def _feature_sizes(name, split, wanted):
@@ -257,13 +306,21 @@ def build_model(name, split, **model_kwargs):
     # explicit arguments still win.
     features = _feature_sizes(name, split, spec.feature_args) if spec.feature_args else {}
     kwargs = {**spec.preset, **spec.protocol_presets.get(split.protocol, {}), **features, **model_kwargs}
-    return spec.cls(
-        domains=split.domain_names,
-        num_users=split.num_users,
-        num_items=split.num_items,
-        name=name.replace("-", "_"),
-        **kwargs,
-    )
+    from tfcdr.errors import DataError
+
+    try:
+        return spec.cls(
+            domains=split.domain_names,
+            num_users=split.num_users,
+            num_items=split.num_items,
+            name=name.replace("-", "_"),
+            **kwargs,
+        )
+    except DataError:
+        raise
+    except (TypeError, ValueError) as error:
+        # A config value of the wrong type or range reaches the constructor.
+        raise DataError(f"model {name!r} cannot be built from its config: {error}") from error
 
 
 __all__ = [
@@ -281,6 +338,7 @@ __all__ = [
     "NCFMLP",
     "PointwiseModel",
     "build_model",
+    "hyperparameters",
     "main_job_models",
     "split_config",
 ]

@@ -79,7 +79,7 @@ def fit_model(
     """
     roles = ("mean", "source", "target", *split.domain_names)
     if monitor not in roles:
-        raise ValueError(f"monitor must be one of {list(roles)}, got {monitor!r}")
+        raise DataError(f"monitor must be one of {list(roles)}, got {monitor!r}")
     model.prepare(split)
     dataset = pipelines.training_dataset(
         split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed

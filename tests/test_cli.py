@@ -62,6 +62,16 @@ def test_train_writes_results(tmp_path, capsys):
     for name in ("summary.md", "training_curves.png", "model.keras"):
         assert (output / name).stat().st_size > 0
     assert any((output / "logs").rglob("*tfevents*"))
+    # evaluate checks the split against the run's: seed 3's split is the model's, seed 0's is not.
+    model_file = str(output / "model.keras")
+    capsys.readouterr()
+    assert main(["-q", "evaluate", "--model-file", model_file, "--seed", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["target"] == result["metrics"]["target"]
+    assert main(["-q", "evaluate", "--model-file", model_file, "--protocol", "cold-start", "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "another split (protocol 'loo-sampled', not 'cold-start'" in err and "--force" in err
+    assert main(["-q", "evaluate", "--model-file", model_file, "--force"]) == 0
+    assert "seed 3, not 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow

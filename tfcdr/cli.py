@@ -68,6 +68,9 @@ def _add_run_options(parser, seeds, config_help, output_default):
     parser.add_argument("--epochs", type=_at_least(1), default=None)
     parser.add_argument("--config", default=None, help=config_help)
     parser.add_argument("--output", default=None, help=f"directory (default: {output_default})")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="train every run afresh (default: keep finished runs, resume the rest)"
+    )
     parser.add_argument("--metrics", default=None, help=METRICS_HELP)
     parser.add_argument(
         "--domains",
@@ -92,6 +95,11 @@ def build_parser():
         "--output", default=None, help="run directory (default: runs/<model>-<dataset>-<protocol>-seed<S>)"
     )
     train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train afresh (default: an interrupted run in --output resumes, a finished one is kept)",
+    )
+    train.add_argument(
         "--export",
         default=None,
         metavar="DIR",
@@ -103,6 +111,11 @@ def build_parser():
     _add_data_options(evaluate)
     evaluate.add_argument("--seed", type=_at_least(0), default=0)
     evaluate.add_argument("--subset", default="test", choices=["valid", "test"])
+    evaluate.add_argument(
+        "--force",
+        action="store_true",
+        help="evaluate on a split other than the one the model's run trained on (its metrics.json)",
+    )
 
     compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
     compare.add_argument(
@@ -234,6 +247,33 @@ def _split(args):
     return make_split(load_dataset(args.dataset, data_dir=args.data_dir), args.protocol, seed=args.seed)
 
 
+def _check_run_split(model_file, split, force):
+    """Refuses a split other than the one the model's run trained on (the metrics.json beside it), unless forced.
+
+    Another split's test rows can be the model's training rows, and another
+    dataset's ids mean other users: both would print metrics that look fine.
+    """
+    from tfcdr.results import read_run
+
+    record = pathlib.Path(model_file).parent / "metrics.json"
+    if not record.exists():
+        print(f"tfcdr: warning: no {record}: the split cannot be checked against the model's run", file=sys.stderr)
+        return
+    run = read_run(record)
+    if run.get("split_fingerprint") == split.fingerprint():
+        return
+    asked = {"dataset": split.dataset, "protocol": split.protocol, "seed": split.seed}
+    differences = [f"{key} {run.get(key)!r}, not {value!r}" for key, value in asked.items() if run.get(key) != value]
+    message = (
+        f"the model's run trained on another split ({'; '.join(differences) or 'other rows'}: "
+        f"fingerprint {run.get('split_fingerprint')}, not {split.fingerprint()}); "
+        "give its --dataset, --protocol and --seed, or --force"
+    )
+    if not force:
+        raise DataError(message, path=record)
+    print(f"tfcdr: warning: {message} (forced)", file=sys.stderr)
+
+
 def _export(model, split, base_dir, serving_root=None, **options):
     """Exports the next version under `base_dir` and rewrites its parent's models.config."""
     from tfcdr.export import export_model, write_model_server_config
@@ -293,6 +333,7 @@ def _run(args):
             output=output,
             split=split,
             verbose=0 if args.quiet else 2,
+            overwrite=args.overwrite,
         )
         print(results.headline_line(result))
         print(f"wrote {output}/metrics.json, summary.md, training_curves.png, logs/, model.keras")
@@ -342,7 +383,9 @@ def _run(args):
         from tfcdr.evaluation import evaluate
 
         model = _load_model(args.model_file)
-        print(json.dumps(evaluate(model, _split(args), subset=args.subset), indent=2))
+        split = _split(args)
+        _check_run_split(args.model_file, split, args.force)
+        print(json.dumps(evaluate(model, split, subset=args.subset), indent=2))
         return 0
     if args.command == "leaderboard":
         runs = results.collect_runs(args.folders)
@@ -394,6 +437,7 @@ def _run(args):
             pair_models=pair_models,
             metrics=_metrics(args.metrics, args.protocol),
             domains=comma_names(args.domains),
+            overwrite=args.overwrite,
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -422,6 +466,7 @@ def _run(args):
             metric=args.metric,
             metrics=_metrics(args.metrics, args.protocol),
             domains=comma_names(args.domains),
+            overwrite=args.overwrite,
         )
         print()
         print((output / "leaderboard.md").read_text())

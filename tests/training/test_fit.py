@@ -93,3 +93,35 @@ def test_nan_loss_stops_training_with_a_clear_error():
     model = build_model("mlp", split, embedding_dim=8, hidden_units=(8, 4))
     with pytest.raises(DataError, match="loss became nan"):
         fit_model(model, split, epochs=3, batch_size=128, learning_rate=float("nan"), verbose=0)
+
+
+class _Interrupt(keras.callbacks.Callback):
+    """Stops the process's fit like a kill would, right after epoch `at` was backed up."""
+
+    def __init__(self, at):
+        super().__init__()
+        self.at = at
+
+    def on_epoch_end(self, epoch, logs=None):
+        if epoch == self.at:
+            raise KeyboardInterrupt
+
+
+@pytest.mark.parametrize(("name", "patience"), [("mlp", 5), ("bpr-mf", 1)])
+def test_a_resumed_fit_ends_like_an_uninterrupted_one(name, patience, tmp_path):
+    split = tiny_split()
+    options = dict(epochs=5, batch_size=128, learning_rate=0.05, patience=patience, seed=4, verbose=0)
+
+    def fresh():
+        keras.utils.set_random_seed(4)
+        return build_model(name, split, embedding_dim=8)
+
+    model = fresh()
+    whole = fit_model(model, split, **options).history
+    expected = evaluate(model, split, "test")
+    with pytest.raises(KeyboardInterrupt):
+        fit_model(fresh(), split, backup_dir=tmp_path / "backup", callbacks=[_Interrupt(1)], **options)
+    model = fresh()
+    resumed = fit_model(model, split, backup_dir=tmp_path / "backup", **options).history
+    assert resumed == whole
+    assert evaluate(model, split, "test") == expected

@@ -7,6 +7,7 @@ import keras
 from tfcdr.data import pipelines
 from tfcdr.errors import DataError
 from tfcdr.evaluation import EvaluationCallback, headline_metric
+from tfcdr.training.resumable_backup import ResumableBackup
 
 # The metrics put into logs every epoch: the cut-off the papers report.
 LOGGED_METRICS = {
@@ -45,6 +46,7 @@ def fit_model(
     verbose=1,
     callbacks=(),
     optimizer=None,
+    backup_dir=None,
 ):
     """Trains `model` on `split` and keeps the weights of its best validation epoch.
 
@@ -70,6 +72,13 @@ def fit_model(
         verbose: Keras verbosity.
         callbacks: extra callbacks, run after the evaluation callback.
         optimizer: overrides Adam(learning_rate).
+        backup_dir: a folder to back training up into after every epoch
+            (`ResumableBackup`: weights, optimizer state, EarlyStopping's
+            state and the epoch logs). A `fit_model` given a folder that
+            holds a backup resumes from its last finished epoch and ends
+            with the same weights and history as an uninterrupted run;
+            the pipeline draws each epoch's negatives and order from
+            (seed, epoch). The caller removes the folder when done.
 
     Returns:
         The Keras `History`.
@@ -89,17 +98,28 @@ def fit_model(
         steps_per_execution=steps_per_execution,
     )
     monitor, mode = monitor_for(split.protocol, monitor)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
+    )
+    backup = None if backup_dir is None else ResumableBackup(backup_dir, early_stopping)
     all_callbacks = [
         keras.callbacks.TerminateOnNaN(),
         EvaluationCallback(split, metrics=LOGGED_METRICS[split.protocol]),
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
-        ),
+        early_stopping,
+        *([backup] if backup else []),
+        # Each epoch draws from (seed, epoch), also when a resumed fit starts at a later epoch.
+        keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: dataset.epoch_source.start(epoch)),
         *callbacks,
     ]
     if log_dir is not None:
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
     history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    if backup is not None and backup.restored_logs:
+        # The epochs before the resume come from the backup.
+        done = backup.restored_logs
+        history.epoch = list(range(len(done))) + history.epoch
+        keys = dict.fromkeys([*done[0], *history.history])
+        history.history = {k: [logs[k] for logs in done if k in logs] + history.history.get(k, []) for k in keys}
     losses = history.history.get("loss", [])
     if any(not math.isfinite(value) for value in losses):
         epoch = next(i for i, value in enumerate(losses) if not math.isfinite(value)) + 1

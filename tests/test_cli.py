@@ -62,6 +62,16 @@ def test_train_writes_results(tmp_path, capsys):
     for name in ("summary.md", "training_curves.png", "model.keras"):
         assert (output / name).stat().st_size > 0
     assert any((output / "logs").rglob("*tfevents*"))
+    # evaluate checks the split against the run's: seed 3's split is the model's, seed 0's is not.
+    model_file = str(output / "model.keras")
+    capsys.readouterr()
+    assert main(["-q", "evaluate", "--model-file", model_file, "--seed", "3"]) == 0
+    assert json.loads(capsys.readouterr().out)["target"] == result["metrics"]["target"]
+    assert main(["-q", "evaluate", "--model-file", model_file, "--protocol", "cold-start", "--seed", "3"]) == 2
+    err = capsys.readouterr().err
+    assert "another split (protocol 'loo-sampled', not 'cold-start'" in err and "--force" in err
+    assert main(["-q", "evaluate", "--model-file", model_file, "--force"]) == 0
+    assert "seed 3, not 0" in capsys.readouterr().err
 
 
 @pytest.mark.slow
@@ -374,3 +384,46 @@ def test_domains_option_keeps_those_domains_in_that_order(tmp_path, capsys):
     ]
     assert main(bad) == 2
     assert "select needs distinct domains" in capsys.readouterr().err
+
+
+def _exit_code(argv):
+    try:
+        return main(argv)
+    except SystemExit as stop:  # argparse's own refusals
+        return stop.code
+
+
+@pytest.mark.parametrize(
+    ("argv", "config", "fragment"),
+    [
+        (["train", "--model", "mlp"], {"embedding_dimm": 8}, "'mlp' has no hyperparameter 'embedding_dimm'; choose"),
+        (["train", "--model", "mlp"], {"batch_size": 0}, "'batch_size' must be an integer >= 1 (value: 0)"),
+        (["train", "--model", "mlp"], {"batch_size": -5}, "'batch_size' must be an integer >= 1 (value: -5)"),
+        (["train", "--model", "mlp"], {"epochs": "3"}, "'epochs' must be an integer >= 1 (value: '3')"),
+        (["train", "--model", "mlp"], {"learning_rate": float("nan")}, "'learning_rate' must be a positive finite"),
+        (["train", "--model", "mlp"], [1, 2], "a config file holds one JSON object"),
+        (["tune", "--model", "mlp"], {"patience": -1}, "'patience' must be an integer >= 0"),
+        (["compare", "--models", "mlp"], {"epochs": 1}, "are not models of"),
+        (["train", "--model", "mlp", "--seed", "-1"], None, "argument --seed: must be an integer >= 0, got -1"),
+        (["compare", "--seeds", "0,0"], None, "argument --seeds: names ['0'] are given more than once"),
+        (["compare", "--seeds", "0,x"], None, "argument --seeds: not an integer: 'x'"),
+        (["compare", "--models", "mlp,mlp"], None, "argument --models: names ['mlp'] are given more than once"),
+        (["compare", "--models", ""], None, "argument --models: needs at least one name"),
+        (["tune", "--model", "mlp", "--max-trials", "0"], None, "argument --max-trials: must be an integer >= 1"),
+        (["sweep", "--model", "mlp", "--param", "epochs", "--values", "1,1"], None, "--values gives ['1'] more"),
+    ],
+)
+def test_bad_options_and_config_values_are_one_line_errors(argv, config, fragment, tmp_path, capsys):
+    if config is not None:
+        (tmp_path / "config.json").write_text(json.dumps(config))
+        argv = [*argv, "--config", str(tmp_path / "config.json")]
+    assert _exit_code([*argv, "--output", str(tmp_path / "out")]) == 2
+    err = capsys.readouterr().err
+    assert "error: " in err and fragment in err and "Traceback" not in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_unwritable_output_is_a_clear_error(tmp_path, capsys):
+    (tmp_path / "file").write_text("")
+    assert main(["train", "--model", "mlp", "--output", str(tmp_path / "file" / "run")]) == 2
+    assert "cannot be written" in capsys.readouterr().err

@@ -18,6 +18,37 @@ METRICS_HELP = (
 )
 
 
+def _at_least(minimum):
+    """An argparse type: an integer >= `minimum` (argparse prints `error: argument --x: ...` and exits 2)."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not an integer: {text!r}") from None
+        if value < minimum:
+            raise argparse.ArgumentTypeError(f"must be an integer >= {minimum}, got {value}")
+        return value
+
+    return parse
+
+
+def _unique_names(text):
+    """An argparse type: a comma-separated list of distinct, non-empty names."""
+    names = comma_names(text)
+    if not names:
+        raise argparse.ArgumentTypeError(f"needs at least one name, got {text!r}")
+    repeated = sorted({n for n in names if names.count(n) > 1})
+    if repeated:
+        raise argparse.ArgumentTypeError(f"names {repeated} are given more than once in {text!r}")
+    return names
+
+
+def _seed_list(text):
+    """An argparse type: comma-separated distinct seeds >= 0, e.g. 0,1,2."""
+    return [_at_least(0)(seed) for seed in _unique_names(text)]
+
+
 def _add_data_options(parser):
     parser.add_argument(
         "--dataset", default="synthetic", help="recipe name or path to a file/folder (default: synthetic)"
@@ -95,10 +126,15 @@ def _add_format_options(parser):
 
 def _add_run_options(parser, seeds, config_help, output_default):
     """Options shared by the commands that train several runs (compare, sweep)."""
-    parser.add_argument("--seeds", default=seeds, help=f"comma-separated seeds (default: {seeds})")
-    parser.add_argument("--epochs", type=int, default=None)
+    parser.add_argument(
+        "--seeds", type=_seed_list, default=seeds, help=f"comma-separated distinct seeds (default: {seeds})"
+    )
+    parser.add_argument("--epochs", type=_at_least(1), default=None)
     parser.add_argument("--config", default=None, help=config_help)
     parser.add_argument("--output", default=None, help=f"directory (default: {output_default})")
+    parser.add_argument(
+        "--overwrite", action="store_true", help="train every run afresh (default: keep finished runs, resume the rest)"
+    )
     parser.add_argument("--metrics", default=None, help=METRICS_HELP)
     parser.add_argument(
         "--domains",
@@ -121,11 +157,16 @@ def build_parser():
     train = commands.add_parser("train", help="train one model and evaluate it on test")
     train.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
     _add_data_options(train)
-    train.add_argument("--seed", type=int, default=0)
-    train.add_argument("--epochs", type=int, default=None)
+    train.add_argument("--seed", type=_at_least(0), default=0)
+    train.add_argument("--epochs", type=_at_least(1), default=None)
     train.add_argument("--config", default=None, help="JSON file of hyperparameters")
     train.add_argument(
         "--output", default=None, help="run directory (default: runs/<model>-<dataset>-<protocol>-seed<S>)"
+    )
+    train.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="train afresh (default: an interrupted run in --output resumes, a finished one is kept)",
     )
     train.add_argument(
         "--export",
@@ -137,16 +178,25 @@ def build_parser():
     evaluate = commands.add_parser("evaluate", help="evaluate a saved model.keras on a split")
     evaluate.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
     _add_data_options(evaluate)
-    evaluate.add_argument("--seed", type=int, default=0)
+    evaluate.add_argument("--seed", type=_at_least(0), default=0)
     evaluate.add_argument("--subset", default="test", choices=["valid", "test"])
+    evaluate.add_argument(
+        "--force",
+        action="store_true",
+        help="evaluate on a split other than the one the model's run trained on (its metrics.json)",
+    )
 
     compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
     compare.add_argument(
-        "--models", default=None, help="comma-separated names (default: every registered method, ablations aside)"
+        "--models",
+        type=_unique_names,
+        default=None,
+        help="comma-separated names (default: every registered method, ablations aside)",
     )
     _add_data_options(compare)
     compare.add_argument(
         "--pair-models",
+        type=_unique_names,
         default=None,
         help="two-domain models (e.g. conet-lasso) run on every (source, target) pair of the split; "
         "each target reports its best source by validation",
@@ -185,10 +235,10 @@ def build_parser():
     tune = commands.add_parser("tune", help="KerasTuner search over one model's hyperparameters")
     tune.add_argument("--model", required=True, help="zoo model name (see `tfcdr models`)")
     _add_data_options(tune)
-    tune.add_argument("--seed", type=int, default=0)
+    tune.add_argument("--seed", type=_at_least(0), default=0)
     tune.add_argument("--tuner", default="random", choices=["random", "bayesian", "hyperband"])
-    tune.add_argument("--max-trials", type=int, default=10, help="trials (random, bayesian; default 10)")
-    tune.add_argument("--epochs", type=int, default=None, help="epochs per trial (hyperband: the maximum)")
+    tune.add_argument("--max-trials", type=_at_least(1), default=10, help="trials (random, bayesian; default 10)")
+    tune.add_argument("--epochs", type=_at_least(1), default=None, help="epochs per trial (hyperband: the maximum)")
     tune.add_argument("--objective", default=None, help="logs key to optimize (default: val_target_<headline metric>)")
     tune.add_argument("--config", default=None, help="JSON file of fixed hyperparameters under the searched ones")
     tune.add_argument("--output", default=None, help="directory (default: runs/tune-<model>-<dataset>-<protocol>)")
@@ -196,9 +246,11 @@ def build_parser():
     export = commands.add_parser("export", help="export a saved model.keras for TF Serving")
     export.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
     _add_data_options(export)
-    export.add_argument("--seed", type=int, default=0, help="the split's seed (vocabularies and known items)")
+    export.add_argument("--seed", type=_at_least(0), default=0, help="the split's seed (vocabularies and known items)")
     export.add_argument("--output", default=None, help="model folder (default: saved_models/<model name>)")
-    export.add_argument("--k", type=int, default=10, help="items returned by the `recommend` signature (default 10)")
+    export.add_argument(
+        "--k", type=_at_least(1), default=10, help="items returned by the `recommend` signature (default 10)"
+    )
     export.add_argument("--keep-known", action="store_true", help="let `recommend` return the user's training items")
     export.add_argument(
         "--serving-root", default=None, help="the saved_models folder as TF Serving sees it (models.config)"
@@ -236,8 +288,18 @@ def build_parser():
     return parser
 
 
-def _output(path, default):
-    return pathlib.Path(path) if path else pathlib.Path("runs") / default
+def _output(path, default=None):
+    """The output folder (given, or runs/<default>), refused early when its parent cannot be written."""
+    import tempfile
+
+    output = pathlib.Path(path) if path else pathlib.Path("runs") / default
+    try:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=output.parent):
+            pass
+    except OSError as error:
+        raise DataError(f"--output {str(output)!r} cannot be written: {error.strerror or error}") from None
+    return output
 
 
 def _load_model(model_file):
@@ -265,6 +327,33 @@ def _dataset(args):
     from tfcdr.data.datasets import load_dataset
 
     return load_dataset(args.dataset, data_dir=args.data_dir, **_load_options(args))
+
+
+def _check_run_split(model_file, split, force):
+    """Refuses a split other than the one the model's run trained on (the metrics.json beside it), unless forced.
+
+    Another split's test rows can be the model's training rows, and another
+    dataset's ids mean other users: both would print metrics that look fine.
+    """
+    from tfcdr.results import read_run
+
+    record = pathlib.Path(model_file).parent / "metrics.json"
+    if not record.exists():
+        print(f"tfcdr: warning: no {record}: the split cannot be checked against the model's run", file=sys.stderr)
+        return
+    run = read_run(record)
+    if run.get("split_fingerprint") == split.fingerprint():
+        return
+    asked = {"dataset": split.dataset, "protocol": split.protocol, "seed": split.seed}
+    differences = [f"{key} {run.get(key)!r}, not {value!r}" for key, value in asked.items() if run.get(key) != value]
+    message = (
+        f"the model's run trained on another split ({'; '.join(differences) or 'other rows'}: "
+        f"fingerprint {run.get('split_fingerprint')}, not {split.fingerprint()}); "
+        "give its --dataset, --protocol and --seed, or --force"
+    )
+    if not force:
+        raise DataError(message, path=record)
+    print(f"tfcdr: warning: {message} (forced)", file=sys.stderr)
 
 
 def _export(model, split, base_dir, serving_root=None, **options):
@@ -320,9 +409,11 @@ def _run(args):
         return run_transfer(args, quiet=args.quiet)
 
     from tfcdr import experiment, results
+    from tfcdr.models import split_config
 
     if args.command == "train":
         config = experiment.load_config(args.config) if args.config else None
+        split_config(args.model, config)  # before the data are read
         output = _output(args.output, f"{args.model}-{pathlib.Path(args.dataset).name}-{args.protocol}-seed{args.seed}")
         split = _split(args)  # kept: --export needs its vocabularies and known items
         result, model = experiment.run_experiment(
@@ -333,6 +424,7 @@ def _run(args):
             output=output,
             split=split,
             verbose=0 if args.quiet else 2,
+            overwrite=args.overwrite,
         )
         print(results.headline_line(result))
         print(f"wrote {output}/metrics.json, summary.md, training_curves.png, logs/, model.keras")
@@ -343,6 +435,7 @@ def _run(args):
         from tfcdr.tuning import run_search
 
         fixed = experiment.load_config(args.config) if args.config else None
+        split_config(args.model, fixed)
         output = _output(args.output, f"tune-{args.model}-{pathlib.Path(args.dataset).name}-{args.protocol}")
         result = run_search(
             args.model,
@@ -372,7 +465,7 @@ def _run(args):
         return 0
     if args.command == "export":
         model = _load_model(args.model_file)
-        output = pathlib.Path(args.output) if args.output else pathlib.Path("saved_models") / model.name
+        output = _output(args.output or pathlib.Path("saved_models") / model.name)
         _export(
             model, _split(args), output, k=args.k, exclude_known=not args.keep_known, serving_root=args.serving_root
         )
@@ -381,11 +474,13 @@ def _run(args):
         from tfcdr.evaluation import evaluate
 
         model = _load_model(args.model_file)
-        print(json.dumps(evaluate(model, _split(args), subset=args.subset), indent=2))
+        split = _split(args)
+        _check_run_split(args.model_file, split, args.force)
+        print(json.dumps(evaluate(model, split, subset=args.subset), indent=2))
         return 0
     if args.command == "leaderboard":
         runs = results.collect_runs(args.folders)
-        output = pathlib.Path(args.output)
+        output = _output(args.output)
         results.write_leaderboard(output, results.leaderboard(runs), runs, _metrics(args.metrics, runs[0]["protocol"]))
         print((output / "leaderboard.md").read_text())
         written = "leaderboard.md, leaderboard.csv, leaderboard.png"
@@ -414,19 +509,18 @@ def _run(args):
     if args.command == "compare":
         from tfcdr.models import MODELS, main_job_models
 
-        pair_models = args.pair_models.split(",") if args.pair_models else []
-        models = args.models.split(",") if args.models else ([] if pair_models else main_job_models())
+        pair_models = args.pair_models or []
+        models = args.models if args.models is not None else ([] if pair_models else main_job_models())
         unknown = [m for m in models + pair_models if m not in MODELS]
         if unknown:
             raise DataError(f"unknown models {unknown}; choose from {sorted(MODELS)}")
-        seeds = [int(s) for s in args.seeds.split(",")]
         configs = experiment.load_config(args.config) if args.config else None
         output = _output(args.output, f"compare-{pathlib.Path(args.dataset).name}-{args.protocol}")
         board, runs = experiment.compare(
             models,
             dataset=_dataset(args),
             protocol=args.protocol,
-            seeds=seeds,
+            seeds=args.seeds,
             epochs=args.epochs,
             configs=configs,
             data_dir=args.data_dir,
@@ -434,6 +528,7 @@ def _run(args):
             pair_models=pair_models,
             metrics=_metrics(args.metrics, args.protocol),
             domains=comma_names(args.domains),
+            overwrite=args.overwrite,
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -454,7 +549,7 @@ def _run(args):
             values,
             dataset=_dataset(args),
             protocol=args.protocol,
-            seeds=[int(s) for s in args.seeds.split(",")],
+            seeds=args.seeds,
             epochs=args.epochs,
             config=config,
             data_dir=args.data_dir,
@@ -462,6 +557,7 @@ def _run(args):
             metric=args.metric,
             metrics=_metrics(args.metrics, args.protocol),
             domains=comma_names(args.domains),
+            overwrite=args.overwrite,
         )
         print()
         print((output / "leaderboard.md").read_text())
@@ -499,6 +595,10 @@ def _sweep_values(text):
                 values.append(item)
     if not isinstance(values, list) or not values:
         raise DataError(f"--values needs at least one value (value {text!r})")
+    labels = [json.dumps(value) for value in values]
+    repeated = sorted({label for label in labels if labels.count(label) > 1})
+    if repeated:
+        raise DataError(f"--values gives {repeated} more than once (value {text!r})")
     return values
 
 

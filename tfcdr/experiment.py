@@ -47,8 +47,18 @@ def run_experiment(
     verbose=1,
     save_model=True,
     label=None,
+    overwrite=False,
 ):
     """Trains `model_name` on a split of `dataset` and evaluates it on test.
+
+    With an `output`, the run is written into the temporary sibling
+    `<output>.partial` (TensorBoard logs and a training backup after every
+    epoch as it trains; results and model at the end), which is renamed to
+    `output` once all is written. Called again after a kill, it resumes
+    training from the last finished epoch and gives the same result as an
+    uninterrupted run; called for a run whose folder is complete, it
+    returns that run's result without training (the same model, seed,
+    split and config, else a `DataError`). `overwrite` starts afresh.
 
     Args:
         model_name: a key of `tfcdr.models.MODELS`.
@@ -65,6 +75,7 @@ def run_experiment(
         save_model: also write model.keras.
         label: the run's name in results (default `model_name`), e.g. a
             sweep's "target_weight=0.2".
+        overwrite: discard a finished or interrupted run in `output`.
 
     Returns:
         (result dict as written to metrics.json, trained model).
@@ -78,12 +89,31 @@ def run_experiment(
     keras.utils.set_random_seed(seed)
     model = build_model(model_name, split, **model_kwargs)
     output = None if output is None else pathlib.Path(output)
+    identity = {
+        "model": label or model_name,
+        "zoo_model": model_name,
+        "seed": seed,
+        "split_fingerprint": split.fingerprint(),
+        "config": json.loads(json.dumps({"model": model_kwargs, "training": training})),
+    }
+    work = None
+    if output is not None:
+        if overwrite:
+            _discard_run(output)
+        if output.exists():
+            result = _finished_run(output, identity)
+            if (output / "model.keras").exists():
+                model = keras.models.load_model(output / "model.keras")
+            return result, model
+        work = results.partial_folder(output)
+        _claim(work, identity)
     started = time.time()
     history = fit_model(
         model,
         split,
         seed=seed,
-        log_dir=None if output is None else output / "logs",
+        log_dir=None if work is None else work / "logs",
+        backup_dir=None if work is None else work / "backup",
         verbose=verbose,
         **training,
     )
@@ -104,10 +134,60 @@ def run_experiment(
         "train_seconds": round(train_seconds, 1),
     }
     if output is not None:
-        results.write_run(output, result)
+        results.write_run(work, result)
         if save_model:
-            model.save(output / "model.keras")
+            model.save(work / "model.keras")
+        results.publish_run(work, output)
     return result, model
+
+
+def _differences(stored, identity):
+    return [key for key in identity if json.loads(json.dumps(stored.get(key))) != identity[key]]
+
+
+def _finished_run(output, identity):
+    """The result of the finished run in `output`, which must be the run asked for."""
+    from tfcdr.errors import DataError
+
+    result = results.read_run(output / "metrics.json")
+    different = _differences(result, identity)
+    if different:
+        raise DataError(
+            f"holds a finished run with another {', '.join(different)}; use --overwrite or another --output",
+            path=output,
+        )
+    logger.info("%s: finished run found, not trained again (--overwrite retrains)", output)
+    return result
+
+
+def _claim(work, identity):
+    """Creates or re-enters the temporary folder of an interrupted run of the same identity."""
+    from tfcdr.errors import DataError
+
+    marker = work / "run.json"
+    if marker.exists():
+        different = _differences(json.loads(marker.read_text()), identity)
+        if different:
+            raise DataError(
+                f"holds an interrupted run with another {', '.join(different)}; use --overwrite to discard it",
+                path=work,
+            )
+        logger.info("%s: resuming an interrupted run", work)
+        return
+    work.mkdir(parents=True, exist_ok=True)
+    marker.write_text(json.dumps(identity, indent=2))
+
+
+def _discard_run(output):
+    """Removes a run folder and its temporary sibling; refuses to remove a folder that is not a run."""
+    import shutil
+
+    from tfcdr.errors import DataError
+
+    if output.exists() and not (output / "metrics.json").exists():
+        raise DataError("is not a run folder (no metrics.json); --overwrite removes only runs", path=output)
+    for folder in (output, results.partial_folder(output)):
+        shutil.rmtree(folder, ignore_errors=True)
 
 
 def compare(
@@ -123,6 +203,7 @@ def compare(
     pair_models=(),
     metrics=None,
     domains=None,
+    overwrite=False,
 ):
     """Runs every model on the same split per seed; returns the leaderboard.
 
@@ -139,12 +220,23 @@ def compare(
     run is written under `pairs/` and listed in `pairs.csv`; a model that
     treats both domains alike is trained once per unordered pair. `domains`
     keeps those domains of each split, in that order (`Split.select`;
-    default all).
+    default all). Run folders that are complete are read, not trained
+    again, and interrupted ones resume (`run_experiment`), so a rerun of a
+    killed compare continues it; `overwrite` trains every run afresh.
 
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
     """
+    from tfcdr.errors import DataError
+    from tfcdr.models import MODELS
+
     configs = configs or {}
+    if not isinstance(configs, dict) or any(key not in MODELS for key in configs):
+        raise DataError(
+            'a compare config is {"<model>": {hyperparameters}}; '
+            f"{sorted(set(configs) - set(MODELS)) if isinstance(configs, dict) else configs!r} "
+            f"are not models of {sorted(MODELS)}"
+        )
     variants = [(name, name, configs.get(name)) for name in models]
     pairs = [(name, configs.get(name)) for name in pair_models]
     return run_variants(
@@ -159,6 +251,7 @@ def compare(
         pair_models=pairs,
         metrics=metrics,
         domains=domains,
+        overwrite=overwrite,
     )
 
 
@@ -175,6 +268,7 @@ def run_variants(
     pair_models=(),
     metrics=None,
     domains=None,
+    overwrite=False,
 ):
     """Trains each `(label, model name, config)` once per seed, all on that seed's split.
 
@@ -188,6 +282,11 @@ def run_variants(
     Returns:
         (leaderboard DataFrame, list of per-run result dicts).
     """
+    # Every config is checked before any training, not when its turn comes.
+    for _, name, config in variants:
+        split_config(name, config)
+    for name, config in pair_models:
+        split_config(name, config)
     data = load_dataset(dataset, data_dir=data_dir)
     print(data.describe_text(), flush=True)
     runs = []
@@ -208,6 +307,7 @@ def run_variants(
             verbose=verbose,
             save_model=False,
             label=label,
+            overwrite=overwrite,
         )
         headline = results.headline_line(result)
         print(f"  {label:<14} seed {split.seed}: {headline}  ({time.time() - started:.0f} s)", flush=True)
@@ -224,7 +324,9 @@ def run_variants(
             pair_runs = _pair_runs(name, config, split, run)
             best, rows = _best_sources(name, pair_runs, split)
             if output is not None:
-                results.write_run(pathlib.Path(output) / f"{results.file_name(best['model'])}-seed{seed}", best)
+                folder = pathlib.Path(output) / f"{results.file_name(best['model'])}-seed{seed}"
+                results.write_run(results.partial_folder(folder), best)
+                results.publish_run(results.partial_folder(folder), folder)
             runs.append(best)
             pair_rows.extend(rows)
     board = results.leaderboard(runs)
@@ -334,6 +436,7 @@ def sweep(
     verbose=0,
     metrics=None,
     domains=None,
+    overwrite=False,
 ):
     """Sensitivity of one model to one hyperparameter: a run per value and seed.
 
@@ -375,6 +478,7 @@ def sweep(
         verbose=verbose,
         metrics=metrics,
         domains=domains,
+        overwrite=overwrite,
     )
     if output is not None:
         results.plot_sweep(
@@ -390,17 +494,9 @@ def sweep(
 
 def _check_parameter(model, parameter):
     """Raises DataError unless `parameter` is a training option or a constructor argument of `model`."""
-    import inspect
-
     from tfcdr.errors import DataError
-    from tfcdr.models import TRAINING_DEFAULTS, get_spec
+    from tfcdr.models import hyperparameters
 
-    known = set(TRAINING_DEFAULTS)
-    for cls in get_spec(model).cls.__mro__:
-        if cls is keras.Model:
-            break
-        if "__init__" in vars(cls):
-            known.update(inspect.signature(cls.__init__).parameters)
-    known -= {"self", "kwargs", "domains", "num_users", "num_items"}
+    known = hyperparameters(model)
     if parameter not in known:
         raise DataError(f"{model!r} has no hyperparameter {parameter!r}; choose one of {sorted(known)}")

@@ -1,7 +1,9 @@
 """Writing runs and leaderboards: JSON, Markdown tables and PNG plots."""
 
 import json
+import logging
 import pathlib
+import shutil
 
 import matplotlib
 
@@ -37,6 +39,47 @@ def scale_line(rating_scales):
         "Rating errors: `rmse` and `mae` on the [0, 1] scale the rating protocol trains on; "
         f"`rmse_stars` and `mae_stars` on each domain's own rating scale ({ranges})."
     )
+
+
+PARTIAL = ".partial"
+
+
+def partial_folder(output):
+    """The temporary sibling a run is written into before `publish_run` renames it to `output`."""
+    output = pathlib.Path(output)
+    return output.with_name(output.name + PARTIAL)
+
+
+def publish_run(partial, output):
+    """Renames a run's finished temporary folder into place, without its training backup.
+
+    A run folder therefore exists only once everything in it is written: a
+    run killed earlier leaves only `<name>.partial`, which `collect_runs`
+    skips and a rerun of the same command resumes.
+    """
+    partial, output = pathlib.Path(partial), pathlib.Path(output)
+    shutil.rmtree(partial / "backup", ignore_errors=True)
+    if output.exists():
+        shutil.rmtree(output)
+    partial.rename(output)
+
+
+def read_run(path):
+    """A run's metrics.json as a dict; a missing, truncated or foreign file is a `DataError` naming it."""
+    from tfcdr.errors import DataError
+
+    path = pathlib.Path(path)
+    try:
+        result = json.loads(path.read_text())
+    except FileNotFoundError:
+        raise DataError("no metrics.json: not a finished tfcdr run (choose another --output)", path=path) from None
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise DataError(f"corrupt metrics.json ({error}); rerun the run or delete its folder", path=path) from None
+    required = ("model", "dataset", "protocol", "seed", "metrics")
+    missing = [key for key in required if key not in result] if isinstance(result, dict) else list(required)
+    if missing:
+        raise DataError(f"not a tfcdr run's metrics.json (missing {missing})", path=path)
+    return result
 
 
 def write_run(output, result):
@@ -188,13 +231,27 @@ def collect_runs(folders):
     for folder in map(pathlib.Path, folders):
         if not folder.exists():
             raise DataError("no such folder", path=folder)
+        if folder.name.endswith(PARTIAL):
+            raise DataError(
+                "an incomplete run (interrupted before it finished; rerun its command to resume)", path=folder
+            )
+        incomplete = sorted(p.name for p in folder.glob(f"*{PARTIAL}") if p.is_dir())
+        if incomplete:
+            logging.getLogger("tfcdr").warning(
+                "skipping %d incomplete runs in %s (rerun the command to resume them): %s",
+                len(incomplete),
+                folder,
+                ", ".join(incomplete),
+            )
         found = (
-            [folder / "metrics.json"] if (folder / "metrics.json").exists() else sorted(folder.glob("*/metrics.json"))
+            [folder / "metrics.json"]
+            if (folder / "metrics.json").exists()
+            else sorted(p for p in folder.glob("*/metrics.json") if not p.parent.name.endswith(PARTIAL))
         )
         if not found:
             raise DataError("no run folders (*/metrics.json) here", path=folder)
         paths.extend(found)
-        runs.extend(json.loads(path.read_text()) for path in found)
+        runs.extend(read_run(path) for path in found)
         # Models in the order the folders are given, and within a compare in
         # its own order (its leaderboard.csv), not the file system's.
         if (folder / "leaderboard.csv").exists():

@@ -141,3 +141,33 @@ def test_per_user_values_average_to_the_reported_metrics(protocol):
         if protocol == "rating":
             assert set(rows.columns) == {"domain", "user", "rmse", "mae"}
             assert (rows["rmse"] >= rows["mae"] - 1e-7).all()
+
+
+def test_non_finite_scores_rank_last_never_first():
+    scores = np.zeros((4, 100), np.float32)
+    scores[:, 1:] = 0.5
+    # NaN, +inf and -inf positives all rank after every negative.
+    scores[:, 0] = [np.nan, np.inf, -np.inf, np.nan]
+    scores[3, 1:] = np.nan
+    values = metrics.sampled_metrics(scores, ks=(10,))
+    assert np.all(np.asarray(values["hr@10"]) == 0.0)
+    # A finite positive beats non-finite negatives.
+    scores = np.full((1, 100), np.nan, np.float32)
+    scores[0, 0] = -1.0
+    assert float(metrics.sampled_metrics(scores, ks=(1,))["hr@1"][0]) == 1.0
+
+
+def test_non_finite_relevant_items_are_never_hits_in_topk():
+    scores = np.full((3, 30), np.nan, np.float32)
+    relevant = np.zeros((3, 30), bool)
+    relevant[:, :3] = True
+    scores[1, 10] = 1.0  # one finite, irrelevant item: ranked above the NaN ones
+    scores[2, 0] = np.inf
+    values = _mean(metrics.topk_metrics(scores, relevant, ks=(5, 50)))
+    assert all(values[name] == 0.0 for name in values), values
+
+
+def test_non_finite_predicted_ratings_give_infinite_errors():
+    values = metrics.rating_metrics([np.nan, 0.5, 0.5], [1.0, 0.5, 0.0], [0, 0, 1])
+    assert values["rmse"] == values["mae"] == float("inf")
+    assert values["recall@5"] == 1.0  # only its relevant item, last but inside the top 5

@@ -7,6 +7,7 @@ import tensorflow as tf
 from tests.export.conftest import K
 from tests.export.splits import BASIC
 from tfcdr.export import UNKNOWN_DOMAIN, UNKNOWN_ITEM, UNKNOWN_USER
+from tfcdr.export.serving_graph import ServingGraph
 from tfcdr.models import MODELS
 
 NAMES = sorted(MODELS)
@@ -92,7 +93,7 @@ def test_unknown_ids_get_the_documented_fallback(exported, name):
         domain=_strings([domain, domain, domain, "no-such-domain"]),
     )
     scores, unknown = out["scores"].numpy(), out["unknown"].numpy()
-    np.testing.assert_allclose(scores, [cold[3], cold.mean(), cold.mean(), 0.0], rtol=1e-4, atol=1e-6)
+    np.testing.assert_allclose(scores, [cold[3], cold.mean(), cold.mean(), -np.inf], rtol=1e-4, atol=1e-6)
     np.testing.assert_array_equal(unknown, [UNKNOWN_USER, UNKNOWN_ITEM, UNKNOWN_USER | UNKNOWN_ITEM, UNKNOWN_DOMAIN])
 
     out = e.served.signatures["recommend"](
@@ -112,3 +113,51 @@ def test_empty_request_returns_empty_outputs(exported):
     assert out["item_ids"].shape == (0, K)
     out = e.served.signatures["serving_default"](user=_strings([]), item=_strings([]), domain=_strings([]))
     assert out["scores"].shape == (0,)
+
+
+def test_recommend_in_chunks_of_rows_gives_the_same_top_k(exported):
+    e = exported(BASIC)
+    domain = e.model.domains[0]
+    items = e.model.num_items[domain]
+    vocab = {d: e.split.item_vocabs[d] for d in e.model.domains}
+    users = _strings(np.concatenate([e.split.user_vocab[:7], ["no-such-user"]]))
+    domains = _strings([domain] * 8)
+    whole = tf.function(ServingGraph(e.model, e.split.user_vocab, vocab, k=K).recommend)(users, domains)
+    # Three rows per chunk: 8 rows in 3 chunks, the last one short.
+    chunked = ServingGraph(e.model, e.split.user_vocab, vocab, k=K, chunk_scores=3 * items)
+    chunked = tf.function(chunked.recommend)(users, domains)
+    for key in ("item_ids", "scores", "unknown"):
+        np.testing.assert_array_equal(chunked[key].numpy(), whole[key].numpy())
+
+
+def test_odd_ids_are_unknown_and_a_large_request_is_answered_whole(exported):
+    e = exported(BASIC)
+    domain = e.model.domains[-1]
+    user0, item0 = e.split.user_vocab[0], e.split.item_vocabs[domain][0]
+    odd = [b"", b"\xff\xfe not utf-8", b"x" * 100_000]
+    out = e.served.signatures["serving_default"](
+        user=tf.constant(odd + [str(user0).encode()] * 3),
+        item=tf.constant([str(item0).encode()] * 3 + odd),
+        domain=tf.constant([domain.encode()] * 6),
+    )
+    np.testing.assert_array_equal(out["unknown"].numpy(), [UNKNOWN_USER] * 3 + [UNKNOWN_ITEM] * 3)
+    assert np.isfinite(out["scores"].numpy()).all()
+    out = e.served.signatures["recommend"](user=tf.constant(odd), domain=tf.constant([b"", domain.encode(), b"\xff"]))
+    np.testing.assert_array_equal(
+        out["unknown"].numpy(), [UNKNOWN_USER | UNKNOWN_DOMAIN, UNKNOWN_USER, UNKNOWN_USER | UNKNOWN_DOMAIN]
+    )
+    rows = 100_000
+    out = e.served.signatures["recommend"](user=_strings([user0] * rows), domain=_strings([domain] * rows))
+    assert out["item_ids"].shape == (rows, K)
+    assert (out["item_ids"].numpy() == out["item_ids"].numpy()[:1]).all()
+
+
+def test_inputs_of_different_lengths_are_an_invalid_argument_naming_them(exported):
+    e = exported(BASIC)
+    domain = e.model.domains[0]
+    with pytest.raises(tf.errors.InvalidArgumentError, match="inputs user, item and domain must have the same length"):
+        e.served.signatures["serving_default"](
+            user=_strings(["a", "b"]), item=_strings(["c"]), domain=_strings([domain] * 2)
+        )
+    with pytest.raises(tf.errors.InvalidArgumentError, match="inputs user and domain must have the same length"):
+        e.served.signatures["recommend"](user=_strings(["a", "b"]), domain=_strings([domain]))

@@ -50,3 +50,13 @@ def test_objective_direction_follows_the_metric():
     assert objective_for("rating") == keras_tuner.Objective("val_target_rmse", "min")
     assert objective_for("rating", "val_mean_mae").direction == "min"
     assert objective_for("full-ranking", "val_source_ndcg@10").direction == "max"
+
+
+def test_a_trial_whose_loss_turns_nan_fails_and_is_never_best(tmp_path):
+    def diverging(hp):
+        return {"learning_rate": hp.Choice("learning_rate", [1e38]), "embedding_dim": 4}
+
+    result = run_search("bpr-mf", tiny_split(), tmp_path, max_trials=1, epochs=2, space=diverging)
+    assert (result["completed"], result["failed"]) == (0, 1)
+    assert result["best_config"] is None
+    assert pd.read_csv(tmp_path / "trials.csv")["error"].str.contains("loss became nan").all()

@@ -17,12 +17,22 @@ from tfcdr.errors import DataError
 
 
 class _EpochSource:
-    """Calls `make_epoch(rng)` with a fresh seeded generator for each epoch."""
+    """Calls `make_epoch(rng)` with a generator seeded by (seed, epoch) for each epoch.
+
+    Epochs count from 0 in the order they are drawn; `start(epoch)` sets
+    the next one, so a `fit` resumed at epoch k draws the same negatives and
+    order as epoch k of an uninterrupted run. The dataset exposes it as
+    `epoch_source`.
+    """
 
     def __init__(self, make_epoch, seed):
         self.make_epoch = make_epoch
         self.seed = seed
         self.epoch = 0
+
+    def start(self, epoch):
+        """The next epoch drawn is `epoch`."""
+        self.epoch = epoch
 
     def __call__(self):
         rng = np.random.default_rng([self.seed, self.epoch])
@@ -52,8 +62,9 @@ def _chunks(rng, size, steps, shuffle):
 
 def _dataset(generator, signature, steps):
     dataset = tf.data.Dataset.from_generator(generator, output_signature=signature)
-    dataset = dataset.apply(tf.data.experimental.assert_cardinality(steps))
-    return dataset.prefetch(tf.data.AUTOTUNE)
+    dataset = dataset.apply(tf.data.experimental.assert_cardinality(steps)).prefetch(tf.data.AUTOTUNE)
+    dataset.epoch_source = generator
+    return dataset
 
 
 def _int_spec():

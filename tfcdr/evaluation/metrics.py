@@ -6,6 +6,13 @@ A constant scorer therefore scores chance level (HR@10 = 0.1 with 99
 negatives), never 1.0 as a strict ">" count would give; `ties="pessimistic"`
 instead places the positive after all its ties (rank = number of negatives
 scoring >= the positive), under which a constant scorer gets 0.
+
+Non-finite scores (NaN, +inf, -inf) rank last: after every finite score,
+and a held-out positive or relevant item with a non-finite score after
+every other candidate too, so it never counts as a hit. Every comparison
+with NaN is false, so without this rule a model whose weights went NaN
+would rank each positive first and score HR@10 = 1.0. Predicted ratings
+that are not finite make RMSE and MAE infinite (the worst value).
 """
 
 import keras_rs
@@ -42,8 +49,14 @@ def sampled_metrics(scores, ks=SAMPLED_KS, ties="expected"):
     scores = ops.convert_to_tensor(scores, dtype="float32")
     positive = scores[:, :1]
     negatives = scores[:, 1:]
-    greater = ops.sum(ops.cast(negatives > positive, "int32"), axis=1)
-    tied = ops.sum(ops.cast(negatives == positive, "int32"), axis=1)
+    # A non-finite negative never beats or ties a finite positive; a
+    # non-finite positive is placed after every negative.
+    counted = ops.isfinite(negatives)
+    greater = ops.sum(ops.cast((negatives > positive) & counted, "int32"), axis=1)
+    tied = ops.sum(ops.cast((negatives == positive) & counted, "int32"), axis=1)
+    lost = ~ops.isfinite(positive[:, 0])
+    greater = ops.where(lost, int(negatives.shape[1]), greater)
+    tied = ops.where(lost, 0, tied)
     if ties == "pessimistic":
         greater, tied = greater + tied, ops.zeros_like(tied)
     elif ties != "expected":
@@ -65,7 +78,9 @@ def topk_metrics(scores, relevant, ks=FULL_KS):
     """Recall, Precision, HR, NDCG and MRR at each K over all items.
 
     One `top_k` per batch serves every K. Excluded items must already carry
-    -inf scores. Items tied at the cut-off are ordered by index.
+    -inf scores. Items tied at the cut-off are ordered by index. Non-finite
+    scores rank last, and a relevant item whose score is not finite is never
+    a hit.
 
     Args:
         scores: float [n, num_items].
@@ -77,9 +92,11 @@ def topk_metrics(scores, relevant, ks=FULL_KS):
     """
     scores = ops.convert_to_tensor(scores, dtype="float32")
     relevant = ops.cast(ops.convert_to_tensor(relevant), "float32")
+    finite = ops.isfinite(scores)
+    scores = ops.where(finite, scores, float("-inf"))
     max_k = min(max(ks), int(scores.shape[1]))
     _, top = ops.top_k(scores, k=max_k)
-    hits = ops.take_along_axis(relevant, top, axis=1)
+    hits = ops.take_along_axis(relevant * ops.cast(finite, "float32"), top, axis=1)
     num_relevant = ops.sum(relevant, axis=1)
     position = ops.arange(max_k, dtype="float32")
     discount = 1.0 / (ops.log2(position + 2.0))
@@ -109,15 +126,22 @@ def rating_metrics(predicted, true, users, relevance_threshold=0.75, k=5):
     recall come from keras-rs (`PrecisionAtK`, `RecallAtK`) over per-user
     lists padded with label -1. Precision@k is hits / min(k, the user's
     number of test items), averaged over all users; recall@k is averaged
-    over the users with at least one relevant test item.
+    over the users with at least one relevant test item. A prediction that
+    is not finite makes RMSE and MAE infinite and ranks last in its user's
+    list.
 
     Returns:
         Dict metric name -> float.
     """
     predicted = np.asarray(predicted, np.float32)
     true = np.asarray(true, np.float32)
-    error = predicted - true
-    out = {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error)))}
+    finite = np.isfinite(predicted)
+    if finite.all():
+        error = predicted - true
+        out = {"rmse": float(np.sqrt(np.mean(error**2))), "mae": float(np.mean(np.abs(error)))}
+    else:
+        out = {"rmse": float("inf"), "mae": float("inf")}
+        predicted = np.where(finite, predicted, np.finfo(np.float32).min)
     order = np.argsort(users, kind="stable")
     users_sorted = np.asarray(users)[order]
     _, start, counts = np.unique(users_sorted, return_index=True, return_counts=True)

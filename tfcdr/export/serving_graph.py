@@ -24,19 +24,26 @@ class ServingGraph:
     Rows are partitioned by domain and each part is scored once by its own
     domain's `score` / `score_all_items`.
 
-    Out-of-vocabulary behaviour (never an error):
+    Out-of-vocabulary behaviour (never an error; every string is a valid
+    id, also "", bytes that are not UTF-8 and ids of any length: one that is
+    not in the vocabulary is unknown):
 
     - unknown user: the item's cold-start score, i.e. its mean model score
       over (up to `fallback_users`) users with training data in the domain,
       the score an "average user" gets; `recommend` returns the top-k items
       by that score (for typical data close to the most popular items).
     - unknown item (or user and item): the domain's mean cold-start score.
-    - unknown domain: score 0.0; `recommend` returns empty ids `""` with
-      score `-inf`.
+    - unknown domain: score `-inf` in both signatures (ranked below
+      everything); `recommend` returns empty ids `""` with score `-inf`.
     - `unknown` output: per row bitmask 1 = user, 2 = item, 4 = domain
       unknown; 0 means the model itself scored the row.
     - `recommend` pads with `""`/`-inf` when fewer than `k` items remain
       (a domain smaller than `k`, or known items excluded).
+
+    Requests: an empty batch gives empty outputs; inputs of different
+    lengths are an `InvalidArgument` error naming the inputs. `recommend`
+    scores the catalogue for at most `chunk_scores` (row, item) pairs at a
+    time, so its memory stays bounded for requests of any number of rows.
 
     Args:
         model: a `tfcdr.models.CDRModel` (trained; `prepare` already run).
@@ -49,11 +56,26 @@ class ServingGraph:
         k: number of items `recommend` returns per row.
         fallback_users: at most this many users (seeded sample) are averaged
             over, which bounds export time on large data.
+        chunk_scores: `recommend` scores at most this many (row, item)
+            pairs at once (at least one row).
     """
 
-    def __init__(self, model, user_vocab, item_vocabs, known=None, fallback_user_pool=None, k=10, fallback_users=1000):
+    def __init__(
+        self,
+        model,
+        user_vocab,
+        item_vocabs,
+        known=None,
+        fallback_user_pool=None,
+        k=10,
+        fallback_users=1000,
+        chunk_scores=2**20,
+    ):
         if int(k) < 1:
             raise ValueError(f"k must be >= 1, got {k}")
+        if int(chunk_scores) < 1:
+            raise ValueError(f"chunk_scores must be >= 1, got {chunk_scores}")
+        self.chunk_scores = int(chunk_scores)
         self.model = model
         self.domains = list(model.domains)
         self.k = int(k)
@@ -97,8 +119,16 @@ class ServingGraph:
             total += np.asarray(self.model.score_all_items(domain, users), np.float64).sum(axis=0)
         return (total / len(pool)).astype(np.float32)
 
-    def _partition(self, user, domain):
+    def _partition(self, user, domain, item=None):
         """Per row: domain part (len(domains) = unknown), user index, unknown bits."""
+        names = "user, item and domain" if item is not None else "user and domain"
+        sizes = [tf.size(user), tf.size(domain)] + ([tf.size(item)] if item is not None else [])
+        checks = [
+            tf.debugging.assert_equal(size, sizes[0], message=f"inputs {names} must have the same length")
+            for size in sizes[1:]
+        ]
+        with tf.control_dependencies(checks):
+            user = tf.identity(user)
         user_index = self.user_table.lookup(user)
         domain_index = self.domain_table.lookup(domain)
         part = tf.cast(tf.where(domain_index < 0, tf.cast(len(self.domains), tf.int64), domain_index), tf.int32)
@@ -117,7 +147,7 @@ class ServingGraph:
             dict with `scores` float32 [n] (the model's `score`, or the
             fallback above) and `unknown` int32 [n] (bitmask).
         """
-        part, user_index, bits = self._partition(user, domain)
+        part, user_index, bits = self._partition(user, domain, item)
         count = len(self.domains) + 1
         positions = tf.dynamic_partition(tf.range(tf.size(user)), part, count)
         users = tf.dynamic_partition(user_index, part, count)
@@ -134,7 +164,7 @@ class ServingGraph:
             value = tf.where(users[p] < 0, cold, modelled)
             scores.append(tf.where(item_index < 0, self.default_scores[d], value))
             flags.append(tf.cast(tf.where(item_index < 0, UNKNOWN_ITEM, 0), tf.int32))
-        scores.append(tf.zeros_like(positions[-1], tf.float32))
+        scores.append(tf.fill(tf.shape(positions[-1]), tf.constant(-np.inf, tf.float32)))
         flags.append(tf.zeros_like(positions[-1]))
         return {
             "scores": tf.dynamic_stitch(positions, scores),
@@ -159,14 +189,12 @@ class ServingGraph:
         top_ids, top_scores = [], []
         for p, d in enumerate(self.domains):
             num_items = self.model.num_items[d]
-            safe_users = tf.cast(tf.maximum(users[p], 0), tf.int32)
-            scores = _unless_empty(
-                safe_users, lambda d=d, u=safe_users: self.model.score_all_items(d, u), [0, num_items]
+            values, indices = _in_chunks(
+                users[p],
+                max(1, self.chunk_scores // num_items),
+                lambda rows, d=d: self._top_k(d, rows),
+                min(self.k, num_items),
             )
-            if self.exclude_known:
-                scores = self._exclude_known(d, safe_users, scores)
-            scores = tf.where((users[p] < 0)[:, None], self.cold_start_scores[d][None, :], scores)
-            values, indices = tf.math.top_k(scores, min(self.k, num_items))
             ids = tf.where(values == -np.inf, "", tf.gather(self.item_ids[d], indices))
             pad = self.k - min(self.k, num_items)
             top_ids.append(tf.pad(ids, [[0, 0], [0, pad]], constant_values=""))
@@ -179,6 +207,15 @@ class ServingGraph:
             "scores": tf.dynamic_stitch(positions, top_scores),
             "unknown": bits,
         }
+
+    def _top_k(self, domain, user_index):
+        """Top-k (values, item indices) of `domain` for user indices (-1: unknown user)."""
+        safe_users = tf.cast(tf.maximum(user_index, 0), tf.int32)
+        scores = tf.cast(self.model.score_all_items(domain, safe_users), tf.float32)
+        if self.exclude_known:
+            scores = self._exclude_known(domain, safe_users, scores)
+        scores = tf.where((user_index < 0)[:, None], self.cold_start_scores[domain][None, :], scores)
+        return tf.math.top_k(scores, min(self.k, self.model.num_items[domain]))
 
     def _exclude_known(self, domain, users, scores):
         rows = tf.RaggedTensor.from_row_splits(
@@ -203,6 +240,31 @@ def _csr(users, items, num_users):
     counts = np.bincount(users, minlength=num_users)[:num_users]
     splits = np.concatenate([[0], np.cumsum(counts)]).astype(np.int64)
     return splits, np.asarray(items, np.int32)[order]
+
+
+def _in_chunks(rows, size, fn, k):
+    """`fn(rows[i:i + size])` -> (values, indices) [m, k] for each chunk of `rows`, concatenated.
+
+    One chunk at a time (`parallel_iterations=1`), so a request's memory is
+    that of one chunk's scores, not of all its rows' whole-catalogue scores.
+    No rows, no call: models need not handle zero rows.
+    """
+    count = (tf.size(rows) + size - 1) // size
+    shape = tf.TensorShape([None, k])
+    arrays = (
+        tf.TensorArray(tf.float32, size=count, infer_shape=False, element_shape=shape),
+        tf.TensorArray(tf.int32, size=count, infer_shape=False, element_shape=shape),
+    )
+
+    def body(i, values, indices):
+        value, index = fn(rows[i * size : (i + 1) * size])
+        return i + 1, values.write(i, value), indices.write(i, index)
+
+    _, values, indices = tf.while_loop(lambda i, *_: i < count, body, (0, *arrays), parallel_iterations=1)
+    return (
+        tf.reshape(values.concat(), [-1, k]),
+        tf.reshape(indices.concat(), [-1, k]),
+    )
 
 
 def _unless_empty(ids, fn, empty_shape):

@@ -6,6 +6,8 @@ Adding a method means adding one entry here.
 """
 
 import dataclasses
+import inspect
+import math
 
 from tfcdr.data.protocols import COLD_START, RATING
 from tfcdr.models.adc import ADC
@@ -32,6 +34,9 @@ TRAINING_DEFAULTS = {
     # "sparse_adam" (row-sparse updates of embedding tables) or "adam" (Keras' dense Adam).
     "optimizer": "sparse_adam",
 }
+# The smallest value of each integer training option (a zero or negative
+# batch size would train one step per epoch, not fail).
+_TRAINING_MINIMUM = {"epochs": 1, "batch_size": 1, "negative_ratio": 1, "patience": 0, "steps_per_execution": 1}
 
 
 @dataclasses.dataclass(frozen=True)
@@ -263,22 +268,70 @@ def preset_by_size(name, split):
     return spec.size_rule(spec.preset, max(split.num_items.values()))
 
 
+def hyperparameters(name):
+    """Every key a config of zoo model `name` may hold: its constructor arguments and the training options.
+
+    The sizes and names that come from the split (domains, users, items)
+    are not hyperparameters.
+    """
+    import keras
+
+    known = set(TRAINING_DEFAULTS)
+    for cls in get_spec(name).cls.__mro__:
+        if cls is keras.Model:
+            break
+        if "__init__" in vars(cls):
+            known.update(inspect.signature(cls.__init__).parameters)
+    return known - {"self", "kwargs", "domains", "num_users", "num_items", "name"}
+
+
 def split_config(name, config, split=None):
     """Splits a flat hyperparameter dict into (model kwargs, training options).
 
     With `split`, training defaults chosen by the data's size (see
     `preset_by_size`) come before the config's.
+
+    Raises:
+        DataError: a key that is neither a constructor argument of the model
+            nor a training option, or a training option of the wrong type
+            or range.
     """
+    from tfcdr.errors import DataError
+
     spec = get_spec(name)
+    if config is not None and not isinstance(config, dict):
+        raise DataError(f"the config of {name!r} must be a JSON object of hyperparameters", value=config)
+    known = hyperparameters(name)
     model_kwargs = {}
     training = {}
     for key, value in (config or {}).items():
+        if key not in known:
+            raise DataError(f"{name!r} has no hyperparameter {key!r}; choose one of {sorted(known)}")
         if key in TRAINING_DEFAULTS:
+            _check_training_option(key, value)
             training[key] = value
         else:
             model_kwargs[key] = value
     _, sized, _ = preset_by_size(name, split)
     return model_kwargs, spec.training_options(**{**sized, **training})
+
+
+def _check_training_option(key, value):
+    from tfcdr.errors import DataError
+
+    if key == "optimizer":
+        from tfcdr.training.sparse_adam import OPTIMIZERS
+
+        if value not in OPTIMIZERS:
+            raise DataError(f"training option 'optimizer' must be one of {sorted(OPTIMIZERS)}", value=value)
+    elif key == "monitor":
+        if not isinstance(value, str):
+            raise DataError("training option 'monitor' must be 'mean', 'source', 'target' or a domain", value=value)
+    elif key == "learning_rate":
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not (math.isfinite(value) and value > 0):
+            raise DataError("training option 'learning_rate' must be a positive finite number", value=value)
+    elif isinstance(value, bool) or not isinstance(value, int) or value < _TRAINING_MINIMUM[key]:
+        raise DataError(f"training option {key!r} must be an integer >= {_TRAINING_MINIMUM[key]}", value=value)
 
 
 def _feature_sizes(name, split, wanted):
@@ -309,13 +362,21 @@ def build_model(name, split, **model_kwargs):
     features = _feature_sizes(name, split, spec.feature_args) if spec.feature_args else {}
     preset, _, _ = preset_by_size(name, split)
     kwargs = {**preset, **spec.protocol_presets.get(split.protocol, {}), **features, **model_kwargs}
-    return spec.cls(
-        domains=split.domain_names,
-        num_users=split.num_users,
-        num_items=split.num_items,
-        name=name.replace("-", "_"),
-        **kwargs,
-    )
+    from tfcdr.errors import DataError
+
+    try:
+        return spec.cls(
+            domains=split.domain_names,
+            num_users=split.num_users,
+            num_items=split.num_items,
+            name=name.replace("-", "_"),
+            **kwargs,
+        )
+    except DataError:
+        raise
+    except (TypeError, ValueError) as error:
+        # A config value of the wrong type or range reaches the constructor.
+        raise DataError(f"model {name!r} cannot be built from its config: {error}") from error
 
 
 __all__ = [
@@ -335,6 +396,7 @@ __all__ = [
     "PointwiseModel",
     "Pop",
     "build_model",
+    "hyperparameters",
     "main_job_models",
     "preset_by_size",
     "split_config",

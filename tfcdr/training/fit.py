@@ -1,12 +1,15 @@
 """`fit_model`: compile and fit any zoo model on a split with the standard callbacks."""
 
+import math
 import warnings
 
 import keras
 
 from tfcdr.data import inputs
 from tfcdr.data.protocols import get_protocol
+from tfcdr.errors import DataError
 from tfcdr.evaluation import EvaluationCallback, headline_metric
+from tfcdr.training.resumable_backup import ResumableBackup
 from tfcdr.training.sparse_adam import DEFAULT_OPTIMIZER, make_optimizer
 
 
@@ -37,6 +40,7 @@ def fit_model(
     verbose=1,
     callbacks=(),
     optimizer=DEFAULT_OPTIMIZER,
+    backup_dir=None,
 ):
     """Trains `model` on `split` and keeps the weights of its best validation epoch.
 
@@ -44,7 +48,9 @@ def fit_model(
     epoch; EarlyStopping watches the protocol's headline metric (averaged
     over domains unless `monitor` names one) and restores the best epoch's
     weights, so test data never choose anything. TensorBoard logs go to
-    `log_dir` when given.
+    `log_dir` when given. A loss that becomes NaN or infinite stops
+    training (`TerminateOnNaN`) and raises `DataError`, so a diverged run
+    never reports metrics.
 
     Args:
         model: a `tfcdr.models.CDRModel`.
@@ -64,13 +70,23 @@ def fit_model(
             costs the same at 10 k or 1 M users), "adam" (Keras' Adam, which
             updates whole tables and both moments every step) or a Keras
             optimizer instance, used as it is.
+        backup_dir: a folder to back training up into after every epoch
+            (`ResumableBackup`: weights, optimizer state, EarlyStopping's
+            state and the epoch logs). A `fit_model` given a folder that
+            holds a backup resumes from its last finished epoch and ends
+            with the same weights and history as an uninterrupted run;
+            the pipeline draws each epoch's negatives and order from
+            (seed, epoch). The caller removes the folder when done.
 
     Returns:
         The Keras `History`.
+
+    Raises:
+        DataError: the loss became NaN or infinite.
     """
     roles = ("mean", "source", "target", *split.domain_names)
     if monitor not in roles:
-        raise ValueError(f"monitor must be one of {list(roles)}, got {monitor!r}")
+        raise DataError(f"monitor must be one of {list(roles)}, got {monitor!r}")
     model.prepare(split)
     dataset = inputs.training_dataset(
         split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
@@ -80,11 +96,17 @@ def fit_model(
         steps_per_execution=steps_per_execution,
     )
     monitor, mode = monitor_for(split.protocol, monitor)
+    early_stopping = keras.callbacks.EarlyStopping(
+        monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
+    )
+    backup = None if backup_dir is None else ResumableBackup(backup_dir, early_stopping)
     all_callbacks = [
+        keras.callbacks.TerminateOnNaN(),
         EvaluationCallback(split, metrics=get_protocol(split.protocol).logged),
-        keras.callbacks.EarlyStopping(
-            monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
-        ),
+        early_stopping,
+        *([backup] if backup else []),
+        # Each epoch draws from (seed, epoch), also when a resumed fit starts at a later epoch.
+        keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: dataset.epoch_source.start(epoch)),
         *callbacks,
     ]
     if log_dir is not None:
@@ -92,4 +114,18 @@ def fit_model(
     with warnings.catch_warnings():
         # Floors (Pop, Bias) are set by `prepare` and have nothing to train, by design.
         warnings.filterwarnings("ignore", "The model does not have any trainable weights")
-        return model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+        history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    if backup is not None and backup.restored_logs:
+        # The epochs before the resume come from the backup.
+        done = backup.restored_logs
+        history.epoch = list(range(len(done))) + history.epoch
+        keys = dict.fromkeys([*done[0], *history.history])
+        history.history = {k: [logs[k] for logs in done if k in logs] + history.history.get(k, []) for k in keys}
+    losses = history.history.get("loss", [])
+    if any(not math.isfinite(value) for value in losses):
+        epoch = next(i for i, value in enumerate(losses) if not math.isfinite(value)) + 1
+        raise DataError(
+            f"training stopped in epoch {epoch}: the loss became {losses[epoch - 1]} "
+            f"(learning_rate={learning_rate}); lower the learning rate or check the config"
+        )
+    return history

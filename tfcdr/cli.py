@@ -242,6 +242,9 @@ def build_parser():
     tune.add_argument("--objective", default=None, help="logs key to optimize (default: val_target_<headline metric>)")
     tune.add_argument("--config", default=None, help="JSON file of fixed hyperparameters under the searched ones")
     tune.add_argument("--output", default=None, help="directory (default: runs/tune-<model>-<dataset>-<protocol>)")
+    tune.add_argument(
+        "--overwrite", action="store_true", help="search afresh (default: resume the search in --output, if any)"
+    )
 
     export = commands.add_parser("export", help="export a saved model.keras for TF Serving")
     export.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
@@ -448,6 +451,7 @@ def _run(args):
             fixed=fixed,
             seed=args.seed,
             verbose=0 if args.quiet else 1,
+            overwrite=args.overwrite,
         )
         print((output / "trials.md").read_text())
         if result["failed"]:

@@ -4,8 +4,10 @@ import json
 
 import keras_tuner
 import pandas as pd
+import pytest
 
 from tests.test_case import tiny_split
+from tfcdr.errors import DataError
 from tfcdr.experiment import load_config
 from tfcdr.models import build_model, split_config
 from tfcdr.tuning import objective_for, run_search
@@ -60,3 +62,23 @@ def test_a_trial_whose_loss_turns_nan_fails_and_is_never_best(tmp_path):
     assert (result["completed"], result["failed"]) == (0, 1)
     assert result["best_config"] is None
     assert pd.read_csv(tmp_path / "trials.csv")["error"].str.contains("loss became nan").all()
+
+
+def test_an_interrupted_search_resumes_without_redoing_finished_trials(tmp_path, monkeypatch):
+    from tfcdr.tuning.hypermodel import CDRHyperModel
+
+    fits = []
+    original = CDRHyperModel.fit
+    monkeypatch.setattr(CDRHyperModel, "fit", lambda self, *a, **k: fits.append(1) or original(self, *a, **k))
+    split = tiny_split()
+    first = run_search("bpr-mf", split, tmp_path, max_trials=2, epochs=1)
+    again = run_search("bpr-mf", split, tmp_path, max_trials=3, epochs=1)
+    assert len(fits) == 3  # 2 trials, then only the third
+    assert (first["completed"], again["completed"]) == (2, 3)
+    # The two finished trials are reloaded as they were, not trained again.
+    kept = again["trials"][again["trials"]["trial"].isin(first["trials"]["trial"])]
+    pd.testing.assert_frame_equal(kept.reset_index(drop=True), first["trials"].reset_index(drop=True))
+    with pytest.raises(DataError, match="another search"):
+        run_search("mlp", split, tmp_path, max_trials=1, epochs=1)
+    fresh = run_search("bpr-mf", split, tmp_path, max_trials=1, epochs=1, overwrite=True)
+    assert fresh["completed"] == 1

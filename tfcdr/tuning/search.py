@@ -88,6 +88,7 @@ def run_search(
     seed=0,
     verbose=0,
     tensorboard=True,
+    overwrite=False,
 ):
     """Tunes `model_name` on `split` and writes the trial table, best config and plot.
 
@@ -111,6 +112,10 @@ def run_search(
         seed: seeds the tuner, the weights and the pipelines.
         verbose: KerasTuner/Keras verbosity.
         tensorboard: write TensorBoard logs per trial.
+        overwrite: start afresh. Otherwise a search already in `output` (the
+            same model, split, tuner and objective) resumes: KerasTuner
+            reloads its finished trials and runs only the rest of
+            `max_trials`; another search there is refused.
 
     Returns:
         dict with `trials` (DataFrame), `completed`, `failed` (counts),
@@ -121,9 +126,12 @@ def run_search(
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     target = objective_for(split.protocol, objective)
+    _check_resumable(output, model_name, split, tuner, target.name, fixed, overwrite)
     hypermodel = CDRHyperModel(model_name, split, space=space, fixed=fixed, epochs=epochs, seed=seed, verbose=verbose)
     max_epochs = epochs or get_spec(model_name).training_options()["epochs"]
-    search = make_tuner(tuner, hypermodel, target, max_trials, output / "tuner", seed=seed, max_epochs=max_epochs)
+    search = make_tuner(
+        tuner, hypermodel, target, max_trials, output / "tuner", seed=seed, max_epochs=max_epochs, overwrite=overwrite
+    )
     callbacks = [keras.callbacks.TensorBoard(str(output / "logs"), write_graph=False)] if tensorboard else []
     stopped = None
     try:
@@ -237,6 +245,28 @@ def plot_trials(trials, objective, path, title=""):
     fig.tight_layout()
     fig.savefig(path, dpi=100)
     plt.close(fig)
+
+
+def _check_resumable(output, model_name, split, tuner, objective, fixed, overwrite):
+    """Records what this search is in `output`, refusing to resume a different one there."""
+    settings = {
+        "model": model_name,
+        "split": split.fingerprint(),
+        "tuner": tuner,
+        "objective": objective,
+        "fixed": fixed or {},
+    }
+    path = output / "search.json"
+    if path.exists() and not overwrite:
+        earlier = json.loads(path.read_text())
+        if earlier != json.loads(json.dumps(settings)):
+            changed = sorted(k for k in settings if earlier.get(k) != json.loads(json.dumps(settings))[k])
+            raise DataError(
+                f"{output} holds another search (its {', '.join(changed)} differ); "
+                "choose another --output or pass --overwrite",
+                path=path,
+            )
+    path.write_text(json.dumps(settings, indent=2) + "\n")
 
 
 def objective_direction(name):

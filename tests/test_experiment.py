@@ -2,6 +2,7 @@
 
 import json
 
+import pandas as pd
 import pytest
 
 from tests.test_case import tiny_split
@@ -21,6 +22,8 @@ def test_a_run_folder_appears_whole_and_a_finished_run_is_not_trained_again(tmp_
     assert not (output / "backup").exists()
     # Rerun: read from the folder (train_seconds would differ if it trained).
     again, model = run_experiment("bpr-mf", split=split, seed=0, config=CONFIG, output=output, verbose=0)
+    per_user = first.pop("per_user")
+    pd.testing.assert_frame_equal(again.pop("per_user"), per_user, check_dtype=False, rtol=1e-6)
     assert again == json.loads(json.dumps(first)) and model.built
     with pytest.raises(DataError, match="another config; use --overwrite"):
         run_experiment("bpr-mf", split=split, seed=0, config={**CONFIG, "l2": 0.5}, output=output, verbose=0)
@@ -85,3 +88,39 @@ def test_a_killed_train_resumes_to_the_metrics_of_an_uninterrupted_one(tmp_path)
     assert resumed["metrics"] == whole["metrics"]
     assert resumed["history"] == whole["history"]
     assert not (tmp_path / "resumed.partial").exists()
+
+
+def test_compare_marks_the_best_model_and_those_not_significantly_worse(tmp_path):
+    from tests.test_case import tiny_data
+    from tfcdr.experiment import compare
+
+    data = tiny_data()
+    configs = {"bpr-mf": {**CONFIG, "epochs": 1}}
+    compare(["pop", "bias", "bpr-mf"], dataset=data, seeds=(0, 1), configs=configs, output=tmp_path, verbose=0)
+    for run in ("pop-seed0", "bias-seed1", "bpr-mf-seed0"):
+        values = pd.read_csv(tmp_path / run / "per_user.csv.gz")
+        assert {"domain", "user", "hr@10"} <= set(values.columns) and len(values) > 0
+    board = pd.read_csv(tmp_path / "leaderboard.csv")
+    assert {"p_value", "p_holm", "best", "tied_with_best"} <= set(board.columns)
+    hr = board[board["metric"] == "hr@10"].set_index(["domain", "model"])
+    for domain in data.domain_names:
+        assert hr.loc[domain, "best"].sum() == 1
+        # pop and bias rank items alike on 0/1 data: one cannot be significantly worse than the other.
+        assert (
+            hr.loc[(domain, "pop"), "tied_with_best"]
+            and hr.loc[(domain, "bias"), "tied_with_best"]
+            or (hr.loc[domain, "best"].idxmax() == "bpr-mf")
+        )
+    text = (tmp_path / "leaderboard.md").read_text()
+    assert "**" in text and "Wilcoxon" in text
+    assert (tmp_path / "leaderboard_ci.png").read_bytes()[:4] == b"\x89PNG"
+    # The same marks from the run folders alone (tfcdr leaderboard).
+    again = results.mark_leaderboard(
+        results.leaderboard(results.collect_runs([tmp_path])), results.collect_runs([tmp_path])
+    )
+    pd.testing.assert_series_equal(
+        again.set_index(["model", "domain", "metric"])["p_holm"].sort_index(),
+        board.set_index(["model", "domain", "metric"])["p_holm"].sort_index(),
+        check_dtype=False,
+        rtol=1e-9,
+    )

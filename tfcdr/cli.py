@@ -12,6 +12,10 @@ from tfcdr.data.protocols import LOO_SAMPLED, PROTOCOLS
 from tfcdr.errors import DataError
 from tfcdr.startup import import_tensorflow
 
+ALPHA_HELP = (
+    "level of the significance marks: a model not significantly worse than the best at this level "
+    "gets a dagger (paired Wilcoxon over users, Holm-corrected; default 0.05)"
+)
 METRICS_HELP = (
     "comma-separated leaderboard columns, e.g. hr@5,hr@10,ndcg@10 "
     "(default: the protocol's logged metrics; leaderboard.csv has them all)"
@@ -187,6 +191,7 @@ def build_parser():
     )
 
     compare = commands.add_parser("compare", help="run several models on identical splits and print a leaderboard")
+    compare.add_argument("--alpha", type=float, default=0.05, help=ALPHA_HELP)
     compare.add_argument(
         "--models",
         type=_unique_names,
@@ -276,6 +281,7 @@ def build_parser():
     board.add_argument("folders", nargs="+", help="run folders, or folders of them")
     board.add_argument("--metrics", default=None, help=METRICS_HELP)
     board.add_argument("--output", required=True, help="directory for leaderboard.md, .csv and .png")
+    board.add_argument("--alpha", type=float, default=0.05, help=ALPHA_HELP)
     board.add_argument(
         "--curves",
         default=None,
@@ -485,7 +491,8 @@ def _run(args):
     if args.command == "leaderboard":
         runs = results.collect_runs(args.folders)
         output = _output(args.output)
-        results.write_leaderboard(output, results.leaderboard(runs), runs, _metrics(args.metrics, runs[0]["protocol"]))
+        metrics = _metrics(args.metrics, runs[0]["protocol"])
+        results.write_leaderboard(output, results.leaderboard(runs), runs, metrics, alpha=args.alpha)
         print((output / "leaderboard.md").read_text())
         written = "leaderboard.md, leaderboard.csv, leaderboard.png"
         if args.curves:
@@ -533,6 +540,7 @@ def _run(args):
             metrics=_metrics(args.metrics, args.protocol),
             domains=comma_names(args.domains),
             overwrite=args.overwrite,
+            alpha=args.alpha,
         )
         print()
         print((output / "leaderboard.md").read_text())

@@ -118,7 +118,7 @@ def run_experiment(
         **training,
     )
     train_seconds = time.time() - started
-    test = evaluate(model, split, subset="test")
+    test, per_user = evaluate(model, split, subset="test", per_user=True)
     result = {
         "model": label or model_name,
         "zoo_model": model_name,
@@ -132,6 +132,8 @@ def run_experiment(
         "history": {k: [float(v) for v in values] for k, values in history.history.items()},
         "config": {"model": model_kwargs, "training": training},
         "train_seconds": round(train_seconds, 1),
+        # Not in metrics.json: written beside it (per_user.csv.gz) for significance marks.
+        "per_user": per_user,
     }
     if output is not None:
         results.write_run(work, result)
@@ -204,6 +206,7 @@ def compare(
     metrics=None,
     domains=None,
     overwrite=False,
+    alpha=0.05,
 ):
     """Runs every model on the same split per seed; returns the leaderboard.
 
@@ -252,6 +255,7 @@ def compare(
         metrics=metrics,
         domains=domains,
         overwrite=overwrite,
+        alpha=alpha,
     )
 
 
@@ -269,13 +273,15 @@ def run_variants(
     metrics=None,
     domains=None,
     overwrite=False,
+    alpha=0.05,
 ):
     """Trains each `(label, model name, config)` once per seed, all on that seed's split.
 
     A run's `model` field (and its folder, `<label>-seed<S>`) is the label,
     so one zoo model can appear several times with different configs.
     `pair_models` is a list of `(model name, config)` run per domain pair
-    (see `compare`); `metrics` are the leaderboard table's columns (default
+    (see `compare`); `alpha` is the level of the leaderboard's significance
+    marks; `metrics` are the leaderboard table's columns (default
     the protocol's logged metrics; the CSV always has every metric);
     `domains` keeps those domains of each seed's split, in that order.
 
@@ -331,7 +337,7 @@ def run_variants(
             pair_rows.extend(rows)
     board = results.leaderboard(runs)
     if output is not None:
-        results.write_leaderboard(output, board, runs, metrics)
+        results.write_leaderboard(output, board, runs, metrics, alpha=alpha)
         if pair_rows:
             pd.DataFrame(pair_rows).to_csv(pathlib.Path(output) / "pairs.csv", index=False)
     return board, runs

@@ -42,6 +42,8 @@ def scale_line(rating_scales):
 
 
 PARTIAL = ".partial"
+# Each run's per-user test values: the paired observations of the leaderboard's significance marks.
+PER_USER = "per_user.csv.gz"
 
 
 def partial_folder(output):
@@ -65,7 +67,11 @@ def publish_run(partial, output):
 
 
 def read_run(path):
-    """A run's metrics.json as a dict; a missing, truncated or foreign file is a `DataError` naming it."""
+    """A run's metrics.json as a dict; a missing, truncated or foreign file is a `DataError` naming it.
+
+    The run's per-user test values (`per_user.csv.gz` beside it, when the run
+    wrote them) come under `per_user`, for significance marks.
+    """
     from tfcdr.errors import DataError
 
     path = pathlib.Path(path)
@@ -79,6 +85,8 @@ def read_run(path):
     missing = [key for key in required if key not in result] if isinstance(result, dict) else list(required)
     if missing:
         raise DataError(f"not a tfcdr run's metrics.json (missing {missing})", path=path)
+    if (path.parent / PER_USER).exists():
+        result["per_user"] = pd.read_csv(path.parent / PER_USER)
     return result
 
 
@@ -90,7 +98,10 @@ def write_run(output, result):
     """
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
-    (output / "metrics.json").write_text(json.dumps(result, indent=2))
+    per_user = result.get("per_user")
+    (output / "metrics.json").write_text(json.dumps({k: v for k, v in result.items() if k != "per_user"}, indent=2))
+    if per_user is not None:
+        per_user.to_csv(output / PER_USER, index=False)
     table = pd.DataFrame(result["metrics"]).T
     if "runs" in result:
         taken = "; ".join(f"{target} from `{run}`" for target, run in result["runs"].items())
@@ -162,14 +173,25 @@ def leaderboard(runs, metrics=None):
     return stats.reset_index()
 
 
-def format_leaderboard(board, metrics):
-    """Markdown table: rows model x domain, columns metrics as mean ± std (n)."""
+def format_leaderboard(board, metrics, alpha=None):
+    """Markdown table: rows model x domain, columns metrics as mean ± std (n).
+
+    Where `board` carries significance marks (`best`, `tied_with_best`; see
+    `mark_leaderboard`), the best model's cell is bold and a model not
+    significantly worse than it gets a dagger.
+    """
     board = board[board["metric"].isin(metrics)].copy()
     # One seed has no spread to show: the mean alone, not a made-up "± 0".
     board["cell"] = [
         f"{m:.4f}" if n < 2 else f"{m:.4f} ± {s:.4f}"
         for m, s, n in zip(board["mean"], board["std"], board["count"], strict=True)
     ]
+    marked = "best" in board and board["best"].notna().any()
+    if marked:
+        best = board["best"].fillna(False).astype(bool)
+        tied = board["tied_with_best"].fillna(False).astype(bool) & ~best
+        board.loc[best, "cell"] = "**" + board.loc[best, "cell"] + "**"
+        board.loc[tied, "cell"] = board.loc[tied, "cell"] + " †"
     table = board.pivot_table(index=["domain", "model"], columns="metric", values="cell", aggfunc="first", sort=False)
     table = table[[m for m in metrics if m in table.columns]]
     seeds = int(board["count"].max()) if len(board) else 0
@@ -179,14 +201,42 @@ def format_leaderboard(board, metrics):
         lines.append(f"| {domain} | {model} | " + " | ".join(row.fillna("")) + " |")
     lines.append("")
     lines.append("one seed" if seeds == 1 else f"mean ± standard deviation over {seeds} seeds")
+    if marked:
+        lines.append("")
+        lines.append(
+            f"**Bold**: the best mean; †: not significantly worse than it at alpha = {alpha:g} (Wilcoxon "
+            "signed-rank test over the users of all seeds, paired, Holm-corrected over the models of the "
+            "column and domain; `leaderboard.csv` has the p-values). Unmarked: significantly worse."
+        )
     return "\n".join(lines)
 
 
-def write_leaderboard(output, board, runs, metrics=None):
-    """Writes leaderboard.md (columns `metrics`, default the logged ones), leaderboard.csv and leaderboard.png."""
+def mark_leaderboard(board, runs, alpha=0.05):
+    """`board` with each (model, domain, metric)'s significance columns from the runs' per-user values.
+
+    Adds `ci_low` and `ci_high` (95% interval of the mean over users and
+    seeds), `p_value`, `p_holm` (against the best model of the domain and
+    metric), `best` and `tied_with_best`; rows without per-user values (runs
+    written before they were kept, a pair model's best-source rows) stay
+    empty there.
+    """
+    from tfcdr.evaluation.significance import leaderboard_marks
+
+    marks = leaderboard_marks(runs, alpha=alpha)
+    columns = ["model", "domain", "metric", "ci_low", "ci_high", "p_value", "p_holm", "best", "tied_with_best"]
+    return board.merge(marks[columns], on=["model", "domain", "metric"], how="left")
+
+
+def write_leaderboard(output, board, runs, metrics=None, alpha=0.05):
+    """Writes leaderboard.md (columns `metrics`, default the logged ones), leaderboard.csv and leaderboard.png.
+
+    Cells are marked by significance against the best model at level `alpha`
+    where the runs kept per-user values (`mark_leaderboard`).
+    """
     output = pathlib.Path(output)
     output.mkdir(parents=True, exist_ok=True)
     protocol = runs[0]["protocol"]
+    board = mark_leaderboard(board, runs, alpha)
     metrics = list(metrics or _default_columns(protocol, board))
     missing = sorted(set(metrics) - set(board["metric"]))
     if missing:
@@ -195,7 +245,7 @@ def write_leaderboard(output, board, runs, metrics=None):
     text = [
         f"# {runs[0]['dataset']} under {protocol}",
         "",
-        format_leaderboard(board, metrics),
+        format_leaderboard(board, metrics, alpha),
         "",
         "Splits: " + ", ".join(sorted({f"seed {r['seed']} `{r['split_fingerprint']}`" for r in runs})),
         "",
@@ -203,6 +253,8 @@ def write_leaderboard(output, board, runs, metrics=None):
     ]
     (output / "leaderboard.md").write_text("\n".join(text))
     plot_leaderboard(board, get_protocol(protocol).headline, output / "leaderboard.png")
+    if board["ci_low"].notna().any():
+        plot_intervals(board, get_protocol(protocol).headline, output / "leaderboard_ci.png")
 
 
 def _default_columns(protocol, board):
@@ -276,6 +328,31 @@ def collect_runs(folders):
             raise DataError(f"{run['model']!r} seed {run['seed']} appears twice (also {seen[key]})", path=path)
         seen[key] = path
     return runs
+
+
+def plot_intervals(board, metric, path):
+    """Each model's mean `metric` per domain with its 95% interval over users; the best and its ties filled."""
+    chosen = board[(board["metric"] == metric) & board["ci_low"].notna()]
+    domains = list(dict.fromkeys(chosen["domain"]))
+    fig, axes = plt.subplots(1, len(domains), figsize=(4.5 * len(domains), 0.45 * chosen["model"].nunique() + 1.5))
+    for axis, domain in zip(np.atleast_1d(axes), domains, strict=True):
+        rows = chosen[chosen["domain"] == domain].iloc[::-1]
+        positions = np.arange(len(rows))
+        error = [rows["mean"] - rows["ci_low"], rows["ci_high"] - rows["mean"]]
+        tied = rows["tied_with_best"].fillna(False).astype(bool).to_numpy()
+        axis.errorbar(rows["mean"], positions, xerr=error, fmt="none", ecolor="gray", capsize=3)
+        axis.scatter(rows["mean"][tied], positions[tied], color="tab:blue", zorder=3, label="best, or not worse")
+        axis.scatter(
+            rows["mean"][~tied], positions[~tied], facecolor="white", edgecolor="tab:blue", zorder=3, label="worse"
+        )
+        axis.set_yticks(positions, rows["model"])
+        axis.set_title(domain, fontsize=9)
+        axis.set_xlabel(f"test {metric} (95% interval over users)")
+        axis.grid(axis="x", alpha=0.3)
+    np.atleast_1d(axes)[0].legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=100)
+    plt.close(fig)
 
 
 def plot_leaderboard(board, metric, path):

@@ -106,6 +106,7 @@ def evaluate(model, split, subset="test", ks=None, ties="expected", batch_size=2
             raise TypeError(f"unknown evaluation set {type(part).__name__}")
         results[name]["users"] = len(np.unique(part.users))
         if per_user:
+            # float64 holds each float32 value exactly, and its CSV text reads back to the same number.
             frames.append(pd.DataFrame({"domain": name, **rows}))
     if not per_user:
         return results
@@ -119,7 +120,10 @@ def _sampled(scorer, name, part, ks, ties, batch_size):
     scores = scorer.score_pairs(name, users, candidates.ravel(), batch_size)
     scores = tf.reshape(scores, candidates.shape)
     per_row = metric_fns.sampled_metrics(scores, ks, ties)
-    return metric_fns.mean_of(per_row), {"user": part.users, **{m: np.asarray(v) for m, v in per_row.items()}}
+    return metric_fns.mean_of(per_row), {
+        "user": part.users,
+        **{m: np.asarray(v, np.float64) for m, v in per_row.items()},
+    }
 
 
 def _ranking(scorer, name, part, num_items, ks, batch_size):
@@ -135,14 +139,15 @@ def _ranking(scorer, name, part, num_items, ks, batch_size):
         per_user = metric_fns.topk_metrics(scores, relevant, ks)
         for metric, value in per_user.items():
             sums[metric] = sums.get(metric, 0.0) + float(tf.reduce_sum(value))
-            values.setdefault(metric, []).append(np.asarray(value))
+            values.setdefault(metric, []).append(np.asarray(value, np.float64))
     means = {metric: total / len(part) for metric, total in sums.items()}
     return means, {"user": part.users, **{m: np.concatenate(v) for m, v in values.items()}}
 
 
 def _per_user_errors(predicted, true, users):
     """Each user's RMSE and MAE over her evaluation ratings."""
-    error = pd.DataFrame({"user": users, "sq": (predicted - true) ** 2, "abs": np.abs(predicted - true)})
+    error = np.asarray(predicted, np.float64) - np.asarray(true, np.float64)
+    error = pd.DataFrame({"user": users, "sq": error**2, "abs": np.abs(error)})
     per_user = error.groupby("user", sort=True).mean()
     return {
         "user": per_user.index.to_numpy(),

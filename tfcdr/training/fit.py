@@ -1,10 +1,13 @@
 """`fit_model`: compile and fit any zoo model on a split with the standard callbacks."""
 
+import contextlib
+
 import keras
 
 from tfcdr.data import pipelines
 from tfcdr.data.protocols import get_protocol
 from tfcdr.evaluation import EvaluationCallback, headline_metric
+from tfcdr.training import distribute
 
 
 def monitor_for(protocol, monitor="mean"):
@@ -34,6 +37,7 @@ def fit_model(
     verbose=1,
     callbacks=(),
     optimizer=None,
+    strategy=None,
 ):
     """Trains `model` on `split` and keeps the weights of its best validation epoch.
 
@@ -57,6 +61,15 @@ def fit_model(
         verbose: Keras verbosity.
         callbacks: extra callbacks, run after the evaluation callback.
         optimizer: overrides Adam(learning_rate).
+        strategy: None (no strategy), "default", "mirrored", "multi-worker"
+            (the cluster from `TF_CONFIG`) or a `tf.distribute.Strategy`.
+            Build the model inside `strategy.scope()` first (Keras' rule;
+            `tfcdr.training.distribute.resolve_strategy` turns a name into
+            the strategy), e.g. `strategy = resolve_strategy("multi-worker")`,
+            `with strategy.scope(): model = build_model(...)`, then
+            `fit_model(model, split, strategy=strategy)`. `batch_size` is
+            the global batch, split over the replicas; see
+            `tfcdr.training.distribute` for the scaling.
 
     Returns:
         The Keras `History`.
@@ -64,14 +77,29 @@ def fit_model(
     roles = ("mean", "source", "target", *split.domain_names)
     if monitor not in roles:
         raise ValueError(f"monitor must be one of {list(roles)}, got {monitor!r}")
+    strategy = distribute.resolve_strategy(strategy)
     model.prepare(split)
-    dataset = pipelines.training_dataset(
-        split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
-    )
-    model.compile(
-        optimizer=optimizer or keras.optimizers.Adam(learning_rate),
-        steps_per_execution=steps_per_execution,
-    )
+
+    def make_dataset():
+        return pipelines.training_dataset(
+            split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
+        )
+
+    dataset = make_dataset()
+    steps_per_epoch = None
+    scope = contextlib.nullcontext()
+    if strategy is not None:
+        distribute.check_built_under(model, strategy)
+        steps_per_execution = distribute.steps_per_execution_for(strategy, steps_per_execution)
+        if strategy.num_replicas_in_sync > 1:
+            steps_per_epoch = int(dataset.cardinality())
+            dataset = distribute.replica_batches(make_dataset, strategy)
+        scope = strategy.scope()
+    with scope:
+        model.compile(
+            optimizer=optimizer or keras.optimizers.Adam(learning_rate),
+            steps_per_execution=steps_per_execution,
+        )
     monitor, mode = monitor_for(split.protocol, monitor)
     all_callbacks = [
         EvaluationCallback(split, metrics=get_protocol(split.protocol).logged),
@@ -80,6 +108,8 @@ def fit_model(
         ),
         *callbacks,
     ]
-    if log_dir is not None:
+    if log_dir is not None and distribute.is_chief(strategy):
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
-    return model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+    return model.fit(
+        dataset, epochs=epochs, steps_per_epoch=steps_per_epoch, callbacks=all_callbacks, verbose=verbose, shuffle=False
+    )

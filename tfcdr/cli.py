@@ -178,6 +178,17 @@ def build_parser():
         metavar="DIR",
         help="also export the trained model as the next version under DIR (e.g. saved_models/mlp) for TF Serving",
     )
+    train.add_argument(
+        "--strategy",
+        choices=("default", "mirrored", "multi-worker"),
+        default=None,
+        help="tf.distribute strategy; multi-worker reads the cluster from TF_CONFIG (see `tfcdr launch`)",
+    )
+    launch = commands.add_parser(
+        "launch", help="run a command as N local workers of one multi-worker cluster (127.0.0.1, TF_CONFIG per worker)"
+    )
+    launch.add_argument("--workers", type=int, required=True)
+    launch.add_argument("worker_command", nargs=argparse.REMAINDER, help="-- tfcdr train ... --strategy multi-worker")
 
     evaluate = commands.add_parser("evaluate", help="evaluate a saved model.keras on a split")
     evaluate.add_argument("--model-file", required=True, help="path to model.keras written by `tfcdr train`")
@@ -412,6 +423,11 @@ def _run(args):
         print(load_dataset(args.dataset, data_dir=args.data_dir, **_load_options(args)).describe_text())
         return 0
 
+    if args.command == "launch":
+        from tfcdr.training.launch import launch_workers
+
+        command = args.worker_command[1:] if args.worker_command[:1] == ["--"] else args.worker_command
+        return launch_workers(command, args.workers)
     if args.command == "transfer":
         from tfcdr.transfer.command import run as run_transfer
 
@@ -434,8 +450,13 @@ def _run(args):
             split=split,
             verbose=0 if args.quiet else 2,
             overwrite=args.overwrite,
+            strategy=args.strategy,
         )
         print(results.headline_line(result))
+        from tfcdr.training import distribute
+
+        if not distribute.is_chief(distribute.resolve_strategy(args.strategy)):
+            return 0  # the chief writes and exports
         print(f"wrote {output}/metrics.json, summary.md, training_curves.png, logs/, model.keras")
         if args.export:
             _export(model, split, args.export)

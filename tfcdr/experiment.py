@@ -1,5 +1,6 @@
 """Runs: train one model on one split and write its results; compare several."""
 
+import contextlib
 import json
 import logging
 import pathlib
@@ -13,7 +14,7 @@ from tfcdr.data.datasets import load_dataset
 from tfcdr.data.splits import make_split
 from tfcdr.evaluation import evaluate
 from tfcdr.models import build_model, preset_by_size, split_config
-from tfcdr.training import fit_model
+from tfcdr.training import distribute, fit_model
 
 logger = logging.getLogger("tfcdr")
 
@@ -48,6 +49,7 @@ def run_experiment(
     save_model=True,
     label=None,
     overwrite=False,
+    strategy=None,
 ):
     """Trains `model_name` on a split of `dataset` and evaluates it on test.
 
@@ -76,6 +78,8 @@ def run_experiment(
         label: the run's name in results (default `model_name`), e.g. a
             sweep's "target_weight=0.2".
         overwrite: discard a finished or interrupted run in `output`.
+        strategy: a `fit_model` strategy (e.g. "multi-worker"); the model
+            is built in its scope and only the chief writes `output`.
 
     Returns:
         (result dict as written to metrics.json, trained model).
@@ -87,7 +91,11 @@ def run_experiment(
     if epochs is not None:
         training["epochs"] = epochs
     keras.utils.set_random_seed(seed)
-    model = build_model(model_name, split, **model_kwargs)
+    strategy = distribute.resolve_strategy(strategy)
+    with strategy.scope() if strategy is not None else contextlib.nullcontext():
+        model = build_model(model_name, split, **model_kwargs)
+    if not distribute.is_chief(strategy):
+        output = None
     output = None if output is None else pathlib.Path(output)
     identity = {
         "model": label or model_name,
@@ -115,6 +123,7 @@ def run_experiment(
         log_dir=None if work is None else work / "logs",
         backup_dir=None if work is None else work / "backup",
         verbose=verbose,
+        strategy=strategy,
         **training,
     )
     train_seconds = time.time() - started

@@ -8,6 +8,7 @@ from tfcdr.data import keys, pipelines
 from tfcdr.models.bpr_mf import BPRMF
 from tfcdr.models.cdr_model import CDRModel, bpr_loss, normal_embedding
 from tfcdr.serialization import register
+from tfcdr.training import distribute
 from tfcdr.training.gradnorm import GradNormModel
 from tfcdr.training.sparse_adam import SparseAdam
 
@@ -228,7 +229,7 @@ class ADC(GradNormModel, CDRModel):
     def domain_losses(self, x, y, y_pred, training=True):
         losses = {}
         for domain, outputs in y_pred.items():
-            losses[domain] = bpr_loss(outputs["pair_scores"]) + self.cross_domain_weight * ops.mean(
+            losses[domain] = bpr_loss(outputs["pair_scores"]) + self.cross_domain_weight * distribute.replica_mean(
                 outputs["cross_domain"]
             )
         return losses

@@ -7,6 +7,8 @@ from keras import ops
 from tfcdr.data import keys
 from tfcdr.errors import DataError
 from tfcdr.layers.row_embedding import RowEmbedding
+from tfcdr.training import distribute
+from tfcdr.training.global_batch_l2 import GlobalBatchL2
 
 
 def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
@@ -22,13 +24,14 @@ def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
     (`embeddings_regularizer`) instead gives every row a gradient each step,
     which Adam rescales to a full-size step: rows the data rarely touches
     (and cold-start users, never) are driven to zero, and on sparse data the
-    factors collapse and the model ranks by item bias alone.
+    factors collapse and the model ranks by item bias alone. Under several
+    replicas the mean is over the global batch (`GlobalBatchL2`).
     """
     layer = RowEmbedding(
         count,
         dim,
         embeddings_initializer=keras.initializers.RandomNormal(stddev=stddev),
-        activity_regularizer=keras.regularizers.L2(l2) if l2 else None,
+        activity_regularizer=GlobalBatchL2(l2) if l2 else None,
         name=name,
     )
     layer.build()
@@ -36,6 +39,7 @@ def normal_embedding(count, dim, name, stddev=0.01, l2=0.0):
 
 
 _PAIRWISE_LOGISTIC = keras_rs.losses.PairwiseLogisticLoss()
+_PAIRWISE_LOGISTIC_ROWS = keras_rs.losses.PairwiseLogisticLoss(reduction=None)
 
 
 def bpr_loss(pair_scores):
@@ -47,25 +51,33 @@ def bpr_loss(pair_scores):
     BPR mean. Adam is indifferent to the scale; an L2 weight or another
     loss term added to it weighs twice what it would beside the textbook
     mean (the zoo's defaults are tuned on this scale).
+
+    Under a strategy with several replicas it is this replica's share of
+    the global batch's mean (`distribute.replica_mean`), not keras-rs' own
+    `mean / replicas`, which is off when the replicas' shares differ.
     """
     labels = ops.broadcast_to(ops.convert_to_tensor([[1.0, 0.0]], pair_scores.dtype), ops.shape(pair_scores))
-    return _PAIRWISE_LOGISTIC(labels, pair_scores)
+    if not distribute.replicated():
+        return _PAIRWISE_LOGISTIC(labels, pair_scores)
+    return distribute.replica_mean(_PAIRWISE_LOGISTIC_ROWS(labels, pair_scores))
 
 
 def pointwise_loss(labels, predictions, loss_type="bce", reduce=True):
     """Loss of one domain: BCE on logits ("bce") or squared error on ratings ("mse").
 
-    The mean over the examples, or with `reduce=False` the [n] per-example losses.
+    The mean over the examples (under several replicas, this replica's
+    share of the global batch's mean: `distribute.replica_mean`), or with
+    `reduce=False` the [n] per-example losses.
     """
     labels = ops.cast(labels, predictions.dtype)
     if loss_type == "mse":
         losses = ops.square(labels - predictions)
     else:
         losses = keras.losses.binary_crossentropy(labels[:, None], predictions[:, None], from_logits=True)
-    return ops.mean(losses) if reduce else losses
+    return distribute.replica_mean(losses) if reduce else losses
 
 
-class CDRModel(keras.Model):
+class CDRModel(distribute.DistributedFitFixes, keras.Model):
     """Base class of tfcdr models.
 
     A model is built from plain sizes (never a data object): the domain
@@ -189,12 +201,23 @@ class CDRModel(keras.Model):
         return offsets[domain] if offsets else 0.0
 
     def record_domain_losses(self, losses):
-        """Updates the per-domain loss trackers shown as `<domain>_loss` in logs."""
+        """Updates the per-domain loss trackers shown as `<domain>_loss` in logs.
+
+        Under several replicas `losses` are shares of the global mean; the
+        trackers get them times the replica count, as Keras' `loss` does.
+        """
         for domain, value in losses.items():
-            self.domain_trackers[domain].update_state(value)
+            self.domain_trackers[domain].update_state(distribute.unscale_for_replicas(value))
 
     def regularization_loss(self):
-        return ops.sum(self.losses) if self.losses else 0.0
+        """The sum of `self.losses`; under R replicas, this replica's 1/R share of it.
+
+        Weight penalties are the same on every replica and the optimizer
+        sums the replicas' gradients, hence 1/R (as Keras scales its own
+        regularization); `GlobalBatchL2` activity terms are made to average
+        to the global value over the replicas, so 1/R suits them too.
+        """
+        return distribute.scale_for_replicas(ops.sum(self.losses)) if self.losses else 0.0
 
     def get_config(self):
         return {

@@ -8,6 +8,7 @@ from tfcdr.data.paired import paired_item_key
 from tfcdr.layers.cross_unit import CrossUnit
 from tfcdr.models.cdr_model import PointwiseModel, normal_embedding, pointwise_loss
 from tfcdr.serialization import register
+from tfcdr.training import distribute
 
 INPUT_KINDS = {"bce": "paired_pointwise", "mse": "paired_rating"}
 
@@ -195,7 +196,7 @@ class CoNet(PointwiseModel):
                 ops.ones_like(outputs) if sample_weight is None else ops.cast(sample_weight[domain], outputs.dtype)
             )
             per_example = pointwise_loss(y[domain], outputs, self.loss_type, reduce=False)
-            losses[domain] = ops.sum(weights * per_example) / ops.maximum(ops.sum(weights), 1.0)
+            losses[domain] = distribute.replica_mean(per_example, weights)
         self.record_domain_losses(losses)
         total = sum(self.domain_weights[d] * value for d, value in losses.items())
         return total + self.regularization_loss()

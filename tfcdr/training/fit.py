@@ -1,5 +1,6 @@
 """`fit_model`: compile and fit any zoo model on a split with the standard callbacks."""
 
+import contextlib
 import math
 import warnings
 
@@ -9,6 +10,7 @@ from tfcdr.data import inputs
 from tfcdr.data.protocols import get_protocol
 from tfcdr.errors import DataError
 from tfcdr.evaluation import EvaluationCallback, headline_metric
+from tfcdr.training import distribute
 from tfcdr.training.resumable_backup import ResumableBackup
 from tfcdr.training.sparse_adam import DEFAULT_OPTIMIZER, make_optimizer
 
@@ -41,6 +43,7 @@ def fit_model(
     callbacks=(),
     optimizer=DEFAULT_OPTIMIZER,
     backup_dir=None,
+    strategy=None,
 ):
     """Trains `model` on `split` and keeps the weights of its best validation epoch.
 
@@ -77,6 +80,15 @@ def fit_model(
             with the same weights and history as an uninterrupted run;
             the pipeline draws each epoch's negatives and order from
             (seed, epoch). The caller removes the folder when done.
+        strategy: None (no strategy), "default", "mirrored", "multi-worker"
+            (the cluster from `TF_CONFIG`) or a `tf.distribute.Strategy`.
+            Build the model inside `strategy.scope()` first (Keras' rule;
+            `tfcdr.training.distribute.resolve_strategy` turns a name into
+            the strategy), e.g. `strategy = resolve_strategy("multi-worker")`,
+            `with strategy.scope(): model = build_model(...)`, then
+            `fit_model(model, split, strategy=strategy)`. `batch_size` is
+            the global batch, split over the replicas; see
+            `tfcdr.training.distribute` for the scaling.
 
     Returns:
         The Keras `History`.
@@ -87,14 +99,29 @@ def fit_model(
     roles = ("mean", "source", "target", *split.domain_names)
     if monitor not in roles:
         raise DataError(f"monitor must be one of {list(roles)}, got {monitor!r}")
+    strategy = distribute.resolve_strategy(strategy)
     model.prepare(split)
-    dataset = inputs.training_dataset(
-        split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
-    )
-    model.compile(
-        optimizer=make_optimizer(optimizer, learning_rate),
-        steps_per_execution=steps_per_execution,
-    )
+
+    def make_dataset():
+        return inputs.training_dataset(
+            split, model.input_kind, batch_size=batch_size, negative_ratio=negative_ratio, seed=seed
+        )
+
+    dataset = make_dataset()
+    steps_per_epoch = None
+    scope = contextlib.nullcontext()
+    if strategy is not None:
+        distribute.check_built_under(model, strategy)
+        steps_per_execution = distribute.steps_per_execution_for(strategy, steps_per_execution)
+        if strategy.num_replicas_in_sync > 1:
+            steps_per_epoch = int(dataset.cardinality())
+            dataset = distribute.replica_batches(make_dataset, strategy)
+        scope = strategy.scope()
+    with scope:
+        model.compile(
+            optimizer=make_optimizer(optimizer, learning_rate),
+            steps_per_execution=steps_per_execution,
+        )
     monitor, mode = monitor_for(split.protocol, monitor)
     early_stopping = keras.callbacks.EarlyStopping(
         monitor=monitor, mode=mode, patience=patience, restore_best_weights=True, verbose=0
@@ -105,16 +132,28 @@ def fit_model(
         EvaluationCallback(split, metrics=get_protocol(split.protocol).logged),
         early_stopping,
         *([backup] if backup else []),
-        # Each epoch draws from (seed, epoch), also when a resumed fit starts at a later epoch.
-        keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: dataset.epoch_source.start(epoch)),
+        # Each epoch draws from (seed, epoch), also when a resumed fit starts at a later epoch (the
+        # replica-sharded stream of several workers keeps its own order: no resume there).
+        *(
+            [keras.callbacks.LambdaCallback(on_epoch_begin=lambda epoch, logs: dataset.epoch_source.start(epoch))]
+            if hasattr(dataset, "epoch_source")
+            else []
+        ),
         *callbacks,
     ]
-    if log_dir is not None:
+    if log_dir is not None and distribute.is_chief(strategy):
         all_callbacks.append(keras.callbacks.TensorBoard(log_dir=str(log_dir), write_graph=False))
     with warnings.catch_warnings():
         # Floors (Pop, Bias) are set by `prepare` and have nothing to train, by design.
         warnings.filterwarnings("ignore", "The model does not have any trainable weights")
-        history = model.fit(dataset, epochs=epochs, callbacks=all_callbacks, verbose=verbose, shuffle=False)
+        history = model.fit(
+            dataset,
+            epochs=epochs,
+            steps_per_epoch=steps_per_epoch,
+            callbacks=all_callbacks,
+            verbose=verbose,
+            shuffle=False,
+        )
     if backup is not None and backup.restored_logs:
         # The epochs before the resume come from the backup.
         done = backup.restored_logs

@@ -6,6 +6,8 @@ import keras
 import tensorflow as tf
 from keras import ops
 
+from tfcdr.training import distribute
+
 LOSS_WEIGHTINGS = ("gradnorm", "equal")
 INITIAL_LOSSES = ("first_epoch", "log_p")
 # Weights are clipped here before renormalizing, so none reaches 0 (a zero
@@ -143,7 +145,7 @@ class GradNormModel(keras.Model):
         stacked = ops.stack([losses[n] for n in self.loss_names])
         total = ops.sum(ops.stop_gradient(ops.convert_to_tensor(self.task_weights)) * stacked)
         if self.losses:
-            total = total + ops.sum(self.losses)
+            total = total + distribute.scale_for_replicas(ops.sum(self.losses))
         return total
 
     def compute_loss(self, x=None, y=None, y_pred=None, sample_weight=None, training=True):
@@ -195,10 +197,12 @@ class GradNormModel(keras.Model):
         norms = ops.stack([self._norm_on_shared(tape, losses[n], shared, n) for n in self.loss_names])
         del tape
         self.optimizer.apply_gradients(zip(gradients, self.trainable_weights, strict=True))
-        self._update_weights(ops.stack([ops.stop_gradient(losses[n]) for n in self.loss_names]), norms)
+        # Under several replicas the L_k are shares of the global losses.
+        global_losses = distribute.sum_over_replicas(ops.stack([ops.stop_gradient(losses[n]) for n in self.loss_names]))
+        self._update_weights(global_losses, norms)
         self._record(losses)
         # The "loss" entry of the logs: Keras' own tracker, as its train_step does.
-        self._loss_tracker.update_state(total)
+        self._loss_tracker.update_state(distribute.unscale_for_replicas(total))
         return self.compute_metrics(x, y, y_pred, sample_weight=sample_weight)
 
     def get_config(self):
@@ -215,7 +219,7 @@ class GradNormModel(keras.Model):
 
     def _record(self, losses):
         for name in self.loss_names:
-            self.loss_trackers[name].update_state(losses[name])
+            self.loss_trackers[name].update_state(distribute.unscale_for_replicas(losses[name]))
         for index, name in enumerate(self.loss_names):
             self.weight_trackers[name].update_state(self.task_weights[index])
 
@@ -233,7 +237,9 @@ class GradNormModel(keras.Model):
         gradients = tape.gradient(loss, shared)
         if all(g is None for g in gradients):
             raise ValueError(f"the loss of {name!r} does not depend on layer {self.gradnorm_layer!r}")
-        squares = [ops.sum(ops.square(g)) for g in gradients if g is not None]
+        # The norm of the global batch's gradient: the replicas' shares summed.
+        gradients = distribute.sum_over_replicas([g for g in gradients if g is not None])
+        squares = [ops.sum(ops.square(g)) for g in gradients]
         return ops.sqrt(ops.sum(ops.stack(squares)))
 
     def _rates(self, losses):
@@ -256,7 +262,10 @@ class GradNormModel(keras.Model):
         with tf.GradientTape() as tape:
             tape.watch(weights)
             loss = self.gradnorm_loss(weights, norms, rates)
-        self.weight_optimizer.apply_gradients([(tape.gradient(loss, weights), self.task_weights)])
+        # Every replica has the same (global) gradient and the optimizer sums
+        # the replicas' gradients: each applies its 1/R share.
+        gradient = distribute.scale_for_replicas(tape.gradient(loss, weights))
+        self.weight_optimizer.apply_gradients([(gradient, self.task_weights)])
         clipped = ops.maximum(self.task_weights, MIN_WEIGHT)
         self.task_weights.assign(clipped * (len(self.loss_names) / ops.sum(clipped)))
         self.gradnorm_tracker.update_state(loss)

@@ -6,6 +6,8 @@ import sys
 
 import pytest
 
+from tfcdr.models import MODELS
+
 
 @pytest.mark.slow
 def test_command_output_starts_with_tfcdr_lines():
@@ -20,4 +22,4 @@ def test_command_output_starts_with_tfcdr_lines():
     )
     assert result.returncode == 0, result.stderr
     assert result.stderr == ""
-    assert result.stdout.splitlines()[0].split()[0] == "mlp"
+    assert result.stdout.splitlines()[0].split()[0] == next(iter(MODELS))
